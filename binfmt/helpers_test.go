@@ -1,0 +1,5 @@
+package binfmt
+
+import "bytes"
+
+func bytesReaderAt(b []byte) *bytes.Reader { return bytes.NewReader(b) }

@@ -1,0 +1,23 @@
+// Command polyarch builds, runs and ships container images for every CPU
+// architecture from one x86-64 Linux machine, without a daemon.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/polyarch/polyarch/internal/cli"
+	"github.com/polyarch/polyarch/sandbox"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == sandbox.InitArg {
+		os.Exit(sandbox.Init(os.Stderr)) // the child side of a sandbox; see package sandbox
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Main(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine (run as root: the tests use
+# namespaces, emulation and other users). CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+source scripts/env.sh
+go vet ./...
+go test -count=1 -timeout 40m ./...
+# Short budgets for the fuzz targets of parsers of untrusted input.
+for target in $(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do
+  for f in $(grep -h '^func Fuzz' "$target"/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do
+    go test -run '^$' -fuzz "^$f\$" -fuzztime "${FUZZTIME:-15s}" "$target"
+  done
+done
