@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -18,21 +22,33 @@ import (
 const specFD = 3
 
 // Init is the child side of a sandbox: it reads the Spec from fd 3, prepares
-// the namespaces and execs the command. It returns only on failure, with the
-// exit code to use (127 when the command cannot be started, as shells do).
+// the namespaces and runs the command as its child, forwarding signals and
+// reaping orphans as PID 1 of the sandbox. It returns the exit code to use:
+// the command's, 128+signal, 127 when it cannot start, 125 when the
+// sandbox itself fails.
 func Init(stderr io.Writer) int {
 	spec, err := readSpec()
+	var keep io.Closer
 	if err == nil {
-		err = prepare(spec)
+		keep, err = prepare(spec)
 	}
-	if err == nil {
+	if keep != nil {
+		defer keep.Close()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "polyarch sandbox: %v\n", err)
+		return 125
+	}
+	if spec.Minimal {
 		err = execCommand(spec)
+		fmt.Fprintf(stderr, "polyarch sandbox: %v\n", err)
+		return 127
 	}
-	fmt.Fprintf(stderr, "polyarch sandbox: %v\n", err)
-	if errors.Is(err, unix.ENOEXEC) {
-		return 126
+	code, err := supervise(spec)
+	if err != nil {
+		fmt.Fprintf(stderr, "polyarch sandbox: %v\n", err)
 	}
-	return 127
+	return code
 }
 
 func readSpec() (Spec, error) {
@@ -45,42 +61,74 @@ func readSpec() (Spec, error) {
 	return spec, nil
 }
 
-func prepare(spec Spec) error {
+// prepare sets up the namespaces. The returned handle keeps the private
+// binfmt_misc instance alive: pivot_root detaches the mount it lives on, and
+// the kernel drops an instance with its last mount reference.
+func prepare(spec Spec) (io.Closer, error) {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("making mounts private: %w", err)
+		return nil, fmt.Errorf("making mounts private: %w", err)
 	}
+	var keep io.Closer
 	if len(spec.Binfmt) > 0 {
-		if err := privateBinfmt(spec.Binfmt); err != nil {
+		f, err := privateBinfmt(spec.Binfmt)
+		if err != nil {
+			return nil, err
+		}
+		keep = f
+	}
+	return keep, enter(spec)
+}
+
+// enter builds the container's root and makes it the process's root.
+func enter(spec Spec) error {
+	if spec.Minimal {
+		if err := unix.Chroot(spec.Root); err != nil {
+			return fmt.Errorf("entering root %s: %w", spec.Root, err)
+		}
+		return unix.Chdir("/")
+	}
+	if spec.Network == "none" {
+		if err := loopbackUp(); err != nil {
 			return err
 		}
 	}
-	if err := unix.Chroot(spec.Root); err != nil {
-		return fmt.Errorf("entering root %s: %w", spec.Root, err)
+	host := spec.Hostname
+	if host == "" {
+		host = "polyarch"
 	}
-	dir := spec.Dir
-	if dir == "" {
-		dir = "/"
+	if err := unix.Sethostname([]byte(host)); err != nil {
+		return fmt.Errorf("setting hostname: %w", err)
 	}
-	if err := unix.Chdir(dir); err != nil {
-		return fmt.Errorf("changing to working directory %s: %w", dir, err)
+	if err := mountOverlay(spec); err != nil {
+		return err
 	}
-	return nil
+	if err := setupRoot(spec); err != nil {
+		return err
+	}
+	if err := pivot(spec.Root); err != nil {
+		return err
+	}
+	return unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 }
 
 // privateBinfmt mounts a binfmt_misc instance of this user namespace and
 // registers entries there. The F flag makes the kernel open each emulator
 // now, while host paths are still visible.
-func privateBinfmt(entries []binfmt.Entry) error {
+func privateBinfmt(entries []binfmt.Entry) (*os.File, error) {
 	mnt := binfmt.DefaultMount
 	if err := binfmt.Mount(mnt); err != nil {
-		return fmt.Errorf("%w (private binfmt_misc instances need Linux ≥ 6.7; this is %s)", err, binfmt.KernelRelease())
+		return nil, fmt.Errorf("%w (private binfmt_misc instances need Linux ≥ 6.7; this is %s)", err, binfmt.KernelRelease())
 	}
 	for _, e := range entries {
 		if err := binfmt.Register(mnt, e); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	f, err := os.Open(mnt) // O_CLOEXEC: the command does not inherit it
+	if err != nil {
+		return nil, fmt.Errorf("holding the private binfmt_misc instance: %w", err)
+	}
+	return f, nil
 }
 
 func execCommand(spec Spec) error {
@@ -92,6 +140,66 @@ func execCommand(spec Spec) error {
 		return fmt.Errorf("starting %s: %w", spec.Args[0], err)
 	}
 	return nil
+}
+
+// supervise runs the command as a child of this PID 1, forwards signals to
+// it, reaps every orphan and returns the command's exit status.
+func supervise(spec Spec) (int, error) {
+	argv0, err := lookPath(spec.Args[0], spec.Env)
+	if err != nil {
+		return 127, err
+	}
+	dir := spec.Dir
+	if dir == "" {
+		dir = "/"
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil { // as Docker does for a missing WORKDIR
+		return 125, fmt.Errorf("creating working directory %s: %w", dir, err)
+	}
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs)
+	defer signal.Stop(sigs)
+	cmd := &exec.Cmd{Path: argv0, Args: spec.Args, Env: spec.Env, Dir: dir,
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Credential: &syscall.Credential{Uid: spec.UID, Gid: spec.GID, Groups: spec.Groups},
+		Setsid:     spec.TTY,
+		Setctty:    spec.TTY,
+	}
+	if err := cmd.Start(); err != nil {
+		if errors.Is(err, unix.ENOEXEC) {
+			return 126, fmt.Errorf("starting %s: %w (no emulator registered for this binary's arch?)", spec.Args[0], err)
+		}
+		return 127, fmt.Errorf("starting %s: %w", spec.Args[0], err)
+	}
+	return reap(cmd.Process.Pid, sigs), nil
+}
+
+// reap waits for every child until pid exits, forwarding signals to pid.
+func reap(pid int, sigs chan os.Signal) int {
+	for {
+		var ws unix.WaitStatus
+		got, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if err == nil && got == pid {
+			if ws.Signaled() {
+				return 128 + int(ws.Signal())
+			}
+			return ws.ExitStatus()
+		}
+		if got > 0 {
+			continue
+		}
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			return 125
+		}
+		select {
+		case s := <-sigs:
+			if s != unix.SIGCHLD && s != unix.SIGURG {
+				_ = unix.Kill(pid, s.(syscall.Signal))
+			}
+		case <-time.After(time.Second): // a SIGCHLD lost to a full channel must not hang us
+		}
+	}
 }
 
 // DefaultPath is the PATH a container gets when its image sets none.

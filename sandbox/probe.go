@@ -32,7 +32,7 @@ func Probe(ctx context.Context, self string, h binfmt.Handler, interpreter strin
 	if err := os.WriteFile(filepath.Join(dir, "probe"), prog, 0o755); err != nil {
 		return fmt.Errorf("probing %s: %w", h.CPU, err)
 	}
-	spec := Spec{Root: dir, Args: []string{"/probe"}}
+	spec := Spec{Root: dir, Args: []string{"/probe"}, Minimal: true}
 	if private {
 		spec.Binfmt = []binfmt.Entry{binfmt.EntryFor(h, interpreter, false)}
 	}

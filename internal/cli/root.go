@@ -68,6 +68,8 @@ func newRoot(e *env) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCmd(e), newBinfmtCmd(e))
+	root.PersistentFlags().String("root", "", "store directory (default /var/lib/polyarch as root, $XDG_DATA_HOME/polyarch otherwise)")
+	root.AddCommand(newVersionCmd(e), newBinfmtCmd(e), newRunCmd(e), newPullCmd(e), newImagesCmd(e),
+		newInspectCmd(e), newTagCmd(e), newRmiCmd(e), newPruneCmd(e), newLoginCmd(e), newLogoutCmd(e))
 	return root
 }

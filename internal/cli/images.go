@@ -1,0 +1,193 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/polyarch/polyarch/store"
+)
+
+func newImagesCmd(e *env) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "images",
+		Short: "List the images in the local store",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := e.openStore(cmd)
+			if err != nil {
+				return err
+			}
+			tags, err := st.Tags()
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(e.stdout).Encode(tags)
+			}
+			w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "REFERENCE\tDIGEST\tPLATFORMS\tSIZE")
+			for _, t := range tags {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%d\n", t.Ref, short(t.Descriptor.Digest), platformsOf(st, t.Descriptor), t.Descriptor.Size)
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func short(h v1.Hash) string {
+	if len(h.Hex) < 12 {
+		return h.String()
+	}
+	return h.Algorithm + ":" + h.Hex[:12]
+}
+
+// platformsOf lists the platforms a tag covers.
+func platformsOf(st *store.Store, d v1.Descriptor) string {
+	if d.Platform != nil {
+		return d.Platform.String()
+	}
+	if !d.MediaType.IsIndex() {
+		return "-"
+	}
+	idx, err := st.Index(d.Digest)
+	if err != nil {
+		return "?"
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return "?"
+	}
+	s := ""
+	for i, m := range im.Manifests {
+		if m.Platform == nil {
+			continue
+		}
+		if i > 0 {
+			s += ","
+		}
+		s += m.Platform.String()
+	}
+	return s
+}
+
+func newInspectCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "inspect REF",
+		Short: "Show an image's manifest (or index) and config from the local store as JSON",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := e.openStore(cmd)
+			if err != nil {
+				return err
+			}
+			d, err := st.Resolve(args[0])
+			if err != nil {
+				return fmt.Errorf("%s: %w (see: polyarch images)", args[0], err)
+			}
+			out := map[string]any{"descriptor": d}
+			if d.MediaType.IsIndex() {
+				idx, err := st.Index(d.Digest)
+				if err != nil {
+					return err
+				}
+				out["index"], _ = idx.IndexManifest()
+			} else {
+				img, err := st.Image(d.Digest)
+				if err != nil {
+					return err
+				}
+				out["manifest"], _ = img.Manifest()
+				out["config"], _ = img.ConfigFile()
+			}
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(out)
+		},
+	}
+}
+
+func newTagCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "tag SOURCE TARGET",
+		Short: "Give an image in the local store another name",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := e.openStore(cmd)
+			if err != nil {
+				return err
+			}
+			d, err := st.Resolve(args[0])
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			c, err := e.imageClient(cmd.Context(), nil)
+			if err != nil {
+				return err
+			}
+			ref, err := c.ParseReference(args[1])
+			if err != nil {
+				return err
+			}
+			return st.Tag(cmd.Context(), ref.Name(), d)
+		},
+	}
+}
+
+func newRmiCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rmi REF...",
+		Short: "Remove image names from the local store (space is reclaimed by prune)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := e.openStore(cmd)
+			if err != nil {
+				return err
+			}
+			c, err := e.imageClient(cmd.Context(), nil)
+			if err != nil {
+				return err
+			}
+			for _, a := range args {
+				name := a
+				if ref, err := c.ParseReference(a); err == nil {
+					if _, err := st.Resolve(ref.Name()); err == nil {
+						name = ref.Name()
+					}
+				}
+				if err := st.Untag(cmd.Context(), name); err != nil {
+					return fmt.Errorf("removing %s: %w", a, err)
+				}
+				fmt.Fprintf(e.stdout, "untagged %s\n", name)
+			}
+			return nil
+		},
+	}
+}
+
+func newPruneCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "prune",
+		Short: "Remove unreferenced blobs, unpacked layers and leftovers of interrupted work",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := e.openStore(cmd)
+			if err != nil {
+				return err
+			}
+			rep, err := st.GC(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "removed %d blobs, %d unpacked layers, %d temporary entries; %d bytes freed\n",
+				rep.BlobsRemoved, rep.DirsRemoved, rep.TmpRemoved, rep.BytesFreed)
+			return nil
+		},
+	}
+}
