@@ -25,6 +25,7 @@ type options struct {
 	finder     binfmt.Finder
 	resolvConf string
 	dir        string
+	keep       bool
 }
 
 func newOptions(opts []Option) options {
@@ -85,3 +86,7 @@ func WithResolvConf(path string) Option { return func(o *options) { o.resolvConf
 
 // WithRunDir is where container dirs are made (default <store>/containers).
 func WithRunDir(dir string) Option { return func(o *options) { o.dir = dir } }
+
+// WithKeepChanges keeps the upper dir after the command exits so that Keep
+// can move it (default false: it is emptied from inside the sandbox).
+func WithKeepChanges(on bool) Option { return func(o *options) { o.keep = on } }

@@ -25,6 +25,7 @@ type Container struct {
 	// because the kernel has no private instances.
 	HostBinfmt bool
 	dir        string // holds upper, work, merged and generated files
+	lockFile   *os.File
 }
 
 // Prepare unpacks img's layers into st (once per diffID) and builds the
@@ -43,6 +44,10 @@ func Prepare(ctx context.Context, st *store.Store, img v1.Image, opts ...Option)
 	if c.dir, err = os.MkdirTemp(o.runDir(st), "ctr-"); err != nil {
 		return nil, fmt.Errorf("creating container dir: %w", err)
 	}
+	if err := c.lock(); err != nil {
+		_ = c.Cleanup()
+		return nil, err
+	}
 	if err := c.build(ctx, cfg, lowers, o); err != nil {
 		_ = c.Cleanup()
 		return nil, err
@@ -51,13 +56,17 @@ func Prepare(ctx context.Context, st *store.Store, img v1.Image, opts ...Option)
 }
 
 func (c *Container) build(ctx context.Context, cfg *v1.ConfigFile, lowers []string, o options) error {
-	spec := sandbox.Spec{Lower: lowers, UserXattr: os.Getuid() != 0, Network: o.network, Hostname: o.hostname, TTY: o.tty, Mounts: o.mounts}
+	spec := sandbox.Spec{Lower: lowers, UserXattr: true, Network: o.network, Hostname: o.hostname, TTY: o.tty, Mounts: o.mounts}
 	for _, d := range []string{"upper", "work", "merged"} {
 		if err := os.Mkdir(filepath.Join(c.dir, d), 0o755); err != nil {
 			return fmt.Errorf("creating container dir: %w", err)
 		}
 	}
 	spec.Upper, spec.Work, spec.Root = filepath.Join(c.dir, "upper"), filepath.Join(c.dir, "work"), filepath.Join(c.dir, "merged")
+	spec.Discard = []string{spec.Work} // emptied from inside: it may hold files of subordinate ids
+	if !o.keep {
+		spec.Discard = append(spec.Discard, spec.Upper)
+	}
 	if len(lowers) == 0 { // FROM scratch: overlay still needs a lower layer
 		empty := filepath.Join(c.dir, "empty")
 		if err := os.Mkdir(empty, 0o755); err != nil {
@@ -103,7 +112,7 @@ func unpackLayers(ctx context.Context, st *store.Store, img v1.Image, o options)
 			}
 			defer rc.Close()
 			_, err = rootfs.Unpack(ctx, rc, dir, rootfs.WithWhiteoutMode(rootfs.OverlayWhiteouts),
-				rootfs.WithUserXattrs(os.Getuid() != 0), rootfs.WithIgnoreChownErrors(os.Getuid() != 0))
+				rootfs.WithUserXattrs(true), rootfs.WithIgnoreChownErrors(os.Getuid() != 0))
 			return err
 		})
 		if err != nil {
@@ -142,7 +151,11 @@ func (c *Container) Cleanup() error {
 	if c.dir == "" {
 		return nil
 	}
-	return removeAll(c.dir)
+	err := removeAll(c.dir)
+	if c.lockFile != nil {
+		c.lockFile.Close()
+	}
+	return err
 }
 
 // Keep moves the upper dir (what the container changed) to dest before

@@ -27,14 +27,17 @@ const specFD = 3
 // the command's, 128+signal, 127 when it cannot start, 125 when the
 // sandbox itself fails.
 func Init(stderr io.Writer) int {
-	spec, err := readSpec()
-	var keep io.Closer
+	spec, raw, err := readSpec()
+	if err == nil && lostCapabilities() && len(os.Args) < 3 {
+		// newuidmap mapped us only after our exec, which therefore dropped
+		// our capabilities: exec again, now as root of the namespace.
+		err = reexec(raw)
+	}
+	var h held
 	if err == nil {
-		keep, err = prepare(spec)
+		h, err = prepare(spec)
 	}
-	if keep != nil {
-		defer keep.Close()
-	}
+	defer h.close()
 	if err != nil {
 		fmt.Fprintf(stderr, "polyarch sandbox: %v\n", err)
 		return 125
@@ -48,35 +51,83 @@ func Init(stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "polyarch sandbox: %v\n", err)
 	}
+	if err := h.discard(); err != nil {
+		fmt.Fprintf(stderr, "polyarch sandbox: %v\n", err)
+	}
 	return code
 }
 
-func readSpec() (Spec, error) {
+func readSpec() (Spec, []byte, error) {
 	f := os.NewFile(specFD, "sandbox-spec")
 	defer f.Close()
-	var spec Spec
-	if err := json.NewDecoder(f).Decode(&spec); err != nil {
-		return Spec{}, fmt.Errorf("reading sandbox spec: %w", err)
+	raw, err := io.ReadAll(f)
+	if err != nil {
+		return Spec{}, nil, fmt.Errorf("reading sandbox spec: %w", err)
 	}
-	return spec, nil
+	var spec Spec
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		return Spec{}, nil, fmt.Errorf("reading sandbox spec: %w", err)
+	}
+	return spec, raw, nil
 }
 
-// prepare sets up the namespaces. The returned handle keeps the private
-// binfmt_misc instance alive: pivot_root detaches the mount it lives on, and
-// the kernel drops an instance with its last mount reference.
-func prepare(spec Spec) (io.Closer, error) {
-	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return nil, fmt.Errorf("making mounts private: %w", err)
+// lostCapabilities reports whether this process has no effective
+// capabilities (it was exec'd before its user namespace had a mapping).
+func lostCapabilities() bool {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return false
 	}
-	var keep io.Closer
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			return strings.Trim(strings.TrimSpace(v), "0") == ""
+		}
+	}
+	return false
+}
+
+// reexec executes this binary again with the spec on fd 3 (a memfd).
+func reexec(raw []byte) error {
+	fd, err := unix.MemfdCreate("sandbox-spec", 0)
+	if err == nil {
+		_, err = unix.Write(fd, raw)
+	}
+	if err == nil {
+		_, err = unix.Seek(fd, 0, 0)
+	}
+	if err == nil && fd != specFD {
+		err = unix.Dup3(fd, specFD, 0)
+	}
+	if err != nil {
+		return fmt.Errorf("re-executing the sandbox after id mapping: %w", err)
+	}
+	return unix.Exec("/proc/self/exe", []string{os.Args[0], InitArg, "mapped"}, os.Environ())
+}
+
+// prepare sets up the namespaces. The returned handles keep the private
+// binfmt_misc instance alive (pivot_root detaches the mount it lives on, and
+// the kernel drops an instance with its last mount reference) and the
+// directories to empty on exit reachable after pivot_root.
+func prepare(spec Spec) (held, error) {
+	var h held
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return h, fmt.Errorf("making mounts private: %w", err)
+	}
 	if len(spec.Binfmt) > 0 {
 		f, err := privateBinfmt(spec.Binfmt)
 		if err != nil {
-			return nil, err
+			return h, err
 		}
-		keep = f
+		h.binfmt = f
 	}
-	return keep, enter(spec)
+	for _, d := range spec.Discard {
+		f, err := os.Open(d)
+		if err != nil {
+			return h, fmt.Errorf("opening %s: %w", d, err)
+		}
+		h.discards = append(h.discards, f)
+	}
+	return h, enter(spec)
 }
 
 // enter builds the container's root and makes it the process's root.

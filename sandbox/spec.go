@@ -48,6 +48,11 @@ type Spec struct {
 	// TTY makes the command's stdio a terminal the child sets as its
 	// controlling terminal (the parent passes the pty's slave side).
 	TTY bool `json:"tty,omitempty"`
+	// Discard are host directories whose contents the sandbox deletes when
+	// the command has exited: as root of the user namespace it may remove
+	// files the command created as other (subordinate) ids, which the
+	// unprivileged caller could not.
+	Discard []string `json:"discard,omitempty"`
 	// Binfmt entries are registered in a private binfmt_misc instance before
 	// entering Root. Empty means the host's registrations apply.
 	Binfmt []binfmt.Entry `json:"binfmt,omitempty"`

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+id polyarch-rootless >/dev/null 2>&1 || useradd --create-home --shell /bin/sh polyarch-rootless  # rootless e2e tests
 source scripts/env.sh
 
 # Real, offline fixtures: a distribution registry on loopback and base

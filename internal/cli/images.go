@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
+	"github.com/polyarch/polyarch/container"
 	"github.com/polyarch/polyarch/store"
 )
 
@@ -87,9 +89,9 @@ func newInspectCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, err := st.Resolve(args[0])
+			d, err := e.resolveLocal(cmd, st, args[0])
 			if err != nil {
-				return fmt.Errorf("%s: %w (see: polyarch images)", args[0], err)
+				return err
 			}
 			out := map[string]any{"descriptor": d}
 			if d.MediaType.IsIndex() {
@@ -123,9 +125,9 @@ func newTagCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, err := st.Resolve(args[0])
+			d, err := e.resolveLocal(cmd, st, args[0])
 			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
+				return err
 			}
 			c, err := e.imageClient(cmd.Context(), nil)
 			if err != nil {
@@ -150,17 +152,8 @@ func newRmiCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := e.imageClient(cmd.Context(), nil)
-			if err != nil {
-				return err
-			}
 			for _, a := range args {
-				name := a
-				if ref, err := c.ParseReference(a); err == nil {
-					if _, err := st.Resolve(ref.Name()); err == nil {
-						name = ref.Name()
-					}
-				}
+				name := e.localName(cmd, st, a)
 				if err := st.Untag(cmd.Context(), name); err != nil {
 					return fmt.Errorf("removing %s: %w", a, err)
 				}
@@ -172,12 +165,20 @@ func newRmiCmd(e *env) *cobra.Command {
 }
 
 func newPruneCmd(e *env) *cobra.Command {
-	return &cobra.Command{
+	var keepRecent time.Duration
+	cmd := &cobra.Command{
 		Use:   "prune",
 		Short: "Remove unreferenced blobs, unpacked layers and leftovers of interrupted work",
-		Args:  cobra.NoArgs,
+		Long: `prune removes what no tag reaches: blobs, unpacked layers, temporary files of
+interrupted pulls and builds, and the dirs of containers whose polyarch was
+killed. Work in progress in other polyarch processes is never removed.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := e.openStore(cmd)
+			st, err := e.openStore(cmd, store.WithGCGracePeriod(keepRecent))
+			if err != nil {
+				return err
+			}
+			ctrs, err := container.Prune(st)
 			if err != nil {
 				return err
 			}
@@ -185,9 +186,36 @@ func newPruneCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "removed %d blobs, %d unpacked layers, %d temporary entries; %d bytes freed\n",
-				rep.BlobsRemoved, rep.DirsRemoved, rep.TmpRemoved, rep.BytesFreed)
+			fmt.Fprintf(e.stdout, "removed %d blobs, %d unpacked layers, %d temporary entries, %d dead containers; %d bytes freed\n",
+				rep.BlobsRemoved, rep.DirsRemoved, rep.TmpRemoved, ctrs, rep.BytesFreed)
 			return nil
 		},
 	}
+	cmd.Flags().DurationVar(&keepRecent, "keep-recent", 0, "keep unreferenced content younger than this")
+	return cmd
+}
+
+// localName is how ref is tagged in the store: its normalised name
+// ("busybox" → "index.docker.io/library/busybox:latest") when that is
+// there, else ref as given (a digest or a raw name).
+func (e *env) localName(cmd *cobra.Command, st *store.Store, ref string) string {
+	c, err := e.imageClient(cmd.Context(), nil)
+	if err != nil {
+		return ref
+	}
+	if r, err := c.ParseReference(ref); err == nil {
+		if _, err := st.Resolve(r.Name()); err == nil {
+			return r.Name()
+		}
+	}
+	return ref
+}
+
+// resolveLocal finds ref in the store, by name or digest.
+func (e *env) resolveLocal(cmd *cobra.Command, st *store.Store, ref string) (v1.Descriptor, error) {
+	d, err := st.Resolve(e.localName(cmd, st, ref))
+	if err != nil {
+		return v1.Descriptor{}, fmt.Errorf("%s: %w (see: polyarch images)", ref, err)
+	}
+	return d, nil
 }

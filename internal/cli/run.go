@@ -103,7 +103,8 @@ func containerOptions(e *env, f runFlags, args []string) ([]container.Option, er
 	}
 	opts := []container.Option{container.WithEnv(env...), container.WithMounts(mounts...),
 		container.WithNetwork(f.network), container.WithTTY(f.tty), container.WithFinder(e.finder()),
-		container.WithWorkdir(f.workdir), container.WithUser(f.user), container.WithHostname(f.hostname)}
+		container.WithWorkdir(f.workdir), container.WithUser(f.user), container.WithHostname(f.hostname),
+		container.WithKeepChanges(f.keep != "")}
 	if len(args) > 0 {
 		opts = append(opts, container.WithArgs(args...))
 	}

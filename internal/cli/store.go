@@ -26,8 +26,8 @@ func (e *env) storeRoot(cmd *cobra.Command) string {
 	return filepath.Join(e.getenv("HOME"), ".local", "share", "polyarch")
 }
 
-func (e *env) openStore(cmd *cobra.Command) (*store.Store, error) {
-	return store.Open(cmd.Context(), e.storeRoot(cmd))
+func (e *env) openStore(cmd *cobra.Command, opts ...store.Option) (*store.Store, error) {
+	return store.Open(cmd.Context(), e.storeRoot(cmd), opts...)
 }
 
 // configPath is $XDG_CONFIG_HOME/polyarch/config.toml (~/.config/…).
