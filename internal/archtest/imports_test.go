@@ -25,12 +25,13 @@ var allowed = map[string][]string{
 	"container":         {"platform", "binfmt", "store", "rootfs", "sandbox"},
 	"build/dockerfile":  {"platform"},
 	"build":             {"platform", "build/dockerfile", "image", "store", "rootfs", "sandbox", "binfmt", "container"},
-	"publish":           {"platform", "store", "image"},
+	"publish":           {"platform", "store", "image", "rootfs"},
 	"ciconfig":          {"platform", "build", "publish"},
 	"bake":              {"platform", "build", "build/dockerfile", "publish", "image", "store"},
 	"internal/cli":      {"*"},
 	"cmd/polyarch":      {"internal/cli", "sandbox"},
 	"internal/testenv":  {},
+	"bench/unpack":      {"rootfs"},
 	"internal/archtest": {"internal/testenv"},
 }
 
