@@ -80,7 +80,7 @@ func TestResolveUser(t *testing.T) {
 		{"app:nogroup", 0, 0, nil, "no such group"},
 	}
 	for _, tc := range tests {
-		uid, gid, groups, err := resolveUser(lowers, tc.spec)
+		uid, gid, groups, err := ResolveUser(lowers, tc.spec)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("%q: err = %v", tc.spec, err)

@@ -31,16 +31,24 @@ type Container struct {
 // Prepare unpacks img's layers into st (once per diffID) and builds the
 // sandbox spec for running it with the given options.
 func Prepare(ctx context.Context, st *store.Store, img v1.Image, opts ...Option) (*Container, error) {
-	o := newOptions(opts)
 	cfg, err := img.ConfigFile()
 	if err != nil {
 		return nil, fmt.Errorf("reading image config: %w", err)
 	}
-	lowers, err := unpackLayers(ctx, st, img, o)
+	lowers, err := UnpackLayers(ctx, st, img)
 	if err != nil {
 		return nil, err
 	}
-	c := &Container{Platform: platform.Normalize(v1Platform(cfg))}
+	return FromLayers(ctx, st, lowers, cfg.Config, v1Platform(cfg), opts...)
+}
+
+// FromLayers builds the sandbox spec for a container over layer dirs
+// (uppermost first) with the given config and platform; the builder uses
+// it for RUN steps.
+func FromLayers(ctx context.Context, st *store.Store, lowers []string, cfg v1.Config, plat platform.Platform, opts ...Option) (*Container, error) {
+	o := newOptions(opts)
+	c := &Container{Platform: platform.Normalize(plat)}
+	var err error
 	if c.dir, err = os.MkdirTemp(o.runDir(st), "ctr-"); err != nil {
 		return nil, fmt.Errorf("creating container dir: %w", err)
 	}
@@ -55,7 +63,7 @@ func Prepare(ctx context.Context, st *store.Store, img v1.Image, opts ...Option)
 	return c, nil
 }
 
-func (c *Container) build(ctx context.Context, cfg *v1.ConfigFile, lowers []string, o options) error {
+func (c *Container) build(ctx context.Context, cfg v1.Config, lowers []string, o options) error {
 	spec := sandbox.Spec{Lower: lowers, UserXattr: true, Network: o.network, Hostname: o.hostname, TTY: o.tty, Mounts: o.mounts}
 	for _, d := range []string{"upper", "work", "merged"} {
 		if err := os.Mkdir(filepath.Join(c.dir, d), 0o755); err != nil {
@@ -75,12 +83,12 @@ func (c *Container) build(ctx context.Context, cfg *v1.ConfigFile, lowers []stri
 		spec.Lower = []string{empty}
 	}
 	var err error
-	if spec.Args, err = command(cfg.Config, o); err != nil {
+	if spec.Args, err = command(cfg, o); err != nil {
 		return err
 	}
-	spec.Env = environment(cfg.Config.Env, o)
-	spec.Dir = firstNonEmpty(o.workdir, cfg.Config.WorkingDir)
-	if spec.UID, spec.GID, spec.Groups, err = resolveUser(lowers, firstNonEmpty(o.user, cfg.Config.User)); err != nil {
+	spec.Env = environment(cfg.Env, o)
+	spec.Dir = firstNonEmpty(o.workdir, cfg.WorkingDir)
+	if spec.UID, spec.GID, spec.Groups, err = ResolveUser(lowers, firstNonEmpty(o.user, cfg.User)); err != nil {
 		return err
 	}
 	if spec.Files, err = c.networkFiles(o); err != nil {
@@ -93,8 +101,9 @@ func (c *Container) build(ctx context.Context, cfg *v1.ConfigFile, lowers []stri
 	return nil
 }
 
-// unpackLayers returns the unpacked dirs of img's layers, uppermost first.
-func unpackLayers(ctx context.Context, st *store.Store, img v1.Image, o options) ([]string, error) {
+// UnpackLayers returns the unpacked dirs of img's layers, uppermost first,
+// unpacking each layer once per diffID into the store.
+func UnpackLayers(ctx context.Context, st *store.Store, img v1.Image) ([]string, error) {
 	layers, err := img.Layers()
 	if err != nil {
 		return nil, fmt.Errorf("reading image layers: %w", err)

@@ -9,10 +9,10 @@ import (
 	"strings"
 )
 
-// resolveUser turns USER[:GROUP] (names or numbers) into ids, reading
+// ResolveUser turns USER[:GROUP] (names or numbers) into ids, reading
 // /etc/passwd and /etc/group from the uppermost layer that has them.
 // Without a group, the user's primary group and supplementary groups apply.
-func resolveUser(lowers []string, spec string) (uid, gid uint32, groups []uint32, err error) {
+func ResolveUser(lowers []string, spec string) (uid, gid uint32, groups []uint32, err error) {
 	if spec == "" {
 		return 0, 0, nil, nil
 	}

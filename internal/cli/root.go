@@ -70,6 +70,6 @@ func newRoot(e *env) *cobra.Command {
 	}
 	root.PersistentFlags().String("root", "", "store directory (default /var/lib/polyarch as root, $XDG_DATA_HOME/polyarch otherwise)")
 	root.AddCommand(newVersionCmd(e), newBinfmtCmd(e), newRunCmd(e), newPullCmd(e), newImagesCmd(e),
-		newInspectCmd(e), newTagCmd(e), newRmiCmd(e), newPruneCmd(e), newLoginCmd(e), newLogoutCmd(e))
+		newInspectCmd(e), newTagCmd(e), newRmiCmd(e), newPruneCmd(e), newLoginCmd(e), newLogoutCmd(e), newBuildCmd(e))
 	return root
 }

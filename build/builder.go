@@ -1,0 +1,219 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/polyarch/polyarch/binfmt"
+	"github.com/polyarch/polyarch/build/dockerfile"
+	"github.com/polyarch/polyarch/platform"
+	"github.com/polyarch/polyarch/store"
+)
+
+// ImageSource resolves base images and COPY --from images into the store
+// (the CLI passes the image package's client).
+type ImageSource interface {
+	// Get returns ref's image for the platform, from the store or pulled.
+	Get(ctx context.Context, ref string, p platform.Platform) (v1.Image, error)
+}
+
+// Builder runs Plans.
+type Builder struct {
+	st     *store.Store
+	images ImageSource
+	self   string
+	o      options
+}
+
+type options struct {
+	jobs    int
+	finder  binfmt.Finder
+	log     io.Writer
+	epoch   *time.Time
+	network string
+	labels  map[string]string
+}
+
+// Option configures a Builder.
+type Option func(*options)
+
+// WithJobs bounds how many steps run at once (default: the CPU count; 1 =
+// strictly one step at a time).
+func WithJobs(n int) Option { return func(o *options) { o.jobs = n } }
+
+// WithFinder sets how emulators are found (default: Debian's libexec dir).
+func WithFinder(f binfmt.Finder) Option { return func(o *options) { o.finder = f } }
+
+// WithLog receives the build's progress lines, each prefixed with the
+// platform and step ("[linux/arm64 3/7] RUN make") (default: discarded).
+func WithLog(w io.Writer) Option { return func(o *options) { o.log = w } }
+
+// WithSourceDateEpoch makes created times and new files' mtimes no later
+// than t (default: now, mtimes kept).
+func WithSourceDateEpoch(t time.Time) Option { return func(o *options) { o.epoch = &t } }
+
+// WithLabels adds labels to every platform's image config (default none).
+func WithLabels(l map[string]string) Option { return func(o *options) { o.labels = l } }
+
+// WithNetwork is the default network of RUN steps: "host" (default) or
+// "none".
+func WithNetwork(n string) Option { return func(o *options) { o.network = n } }
+
+// New returns a Builder writing into st. self is the polyarch binary (for
+// sandboxes).
+func New(st *store.Store, images ImageSource, self string, opts ...Option) *Builder {
+	o := options{jobs: runtime.NumCPU(), log: io.Discard, network: "host"}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.jobs < 1 {
+		o.jobs = 1
+	}
+	return &Builder{st: st, images: images, self: self, o: o}
+}
+
+// Result is a finished build: one image per target platform, in order.
+type Result struct {
+	Platforms []platform.Platform
+	Images    []v1.Image
+}
+
+// Build runs plan with contextDir as the build context and returns each
+// platform's image, written to the store. The first failing step cancels
+// the other platforms.
+func (b *Builder) Build(ctx context.Context, plan *dockerfile.Plan, bctx Context) (*Result, error) {
+	res := &Result{Platforms: make([]platform.Platform, len(plan.Builds)), Images: make([]v1.Image, len(plan.Builds))}
+	g, ctx := errgroup.WithContext(ctx)
+	sem := make(chan struct{}, b.o.jobs)
+	for i, bd := range plan.Builds {
+		g.Go(func() error {
+			r := &platformRun{b: b, plan: plan, build: bd, bctx: bctx, sem: sem}
+			img, err := r.run(ctx)
+			if err != nil {
+				return err
+			}
+			res.Platforms[i], res.Images[i] = bd.Platform, img
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// platformRun builds one target platform's graph.
+type platformRun struct {
+	b     *Builder
+	plan  *dockerfile.Plan
+	build *dockerfile.Build
+	bctx  Context
+	sem   chan struct{}
+	// stages holds each finished stage's state by Dockerfile index.
+	mu     sync.Mutex
+	stages map[int]*stageResult
+	done   map[int]chan struct{}
+}
+
+func (r *platformRun) run(ctx context.Context) (v1.Image, error) {
+	if err := r.resolveBases(ctx); err != nil {
+		return nil, err
+	}
+	r.stages = map[int]*stageResult{}
+	r.done = map[int]chan struct{}{}
+	for _, s := range r.build.Stages {
+		r.done[s.Index] = make(chan struct{})
+	}
+	results := make([]*stageResult, len(r.build.Stages))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, s := range r.build.Stages {
+		g.Go(func() error {
+			for _, dep := range s.DependsOn {
+				select {
+				case <-r.done[dep]:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+			}
+			res, err := r.runStage(gctx, s)
+			if err != nil {
+				return err
+			}
+			results[i] = res
+			r.finish(s.Index, res)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return r.image(ctx, results[len(results)-1])
+}
+
+// finish records a stage's result and wakes the stages that wait for it.
+func (r *platformRun) finish(index int, res *stageResult) {
+	r.mu.Lock()
+	r.stages[index] = res
+	r.mu.Unlock()
+	close(r.done[index])
+}
+
+// stage returns a finished stage's result.
+func (r *platformRun) stage(index int) *stageResult {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stages[index]
+}
+
+// resolveBases gives the Plan the configs of base images it needs for
+// expansion (ENV, WORKDIR) and ONBUILD triggers.
+// Resolving can add stages (an ONBUILD COPY --from), so it repeats until
+// nothing is missing.
+func (r *platformRun) resolveBases(ctx context.Context) error {
+	cfgs := map[int]dockerfile.ImageConfig{}
+	for {
+		missing := r.build.Missing()
+		if len(missing) == 0 {
+			return nil
+		}
+		if err := r.baseConfigs(ctx, missing, cfgs); err != nil {
+			return err
+		}
+		nb, err := r.build.Resolve(cfgs)
+		if err != nil {
+			return err
+		}
+		r.build = nb
+	}
+}
+
+func (r *platformRun) baseConfigs(ctx context.Context, missing []int, cfgs map[int]dockerfile.ImageConfig) error {
+	for _, idx := range missing {
+		if _, done := cfgs[idx]; done {
+			return fmt.Errorf("stage %d: base image config given but still missing", idx)
+		}
+		s := r.build.Stage(idx)
+		img, err := r.b.images.Get(ctx, s.Base.Image, s.Platform)
+		if err != nil {
+			return stageErr(r.plan, s, s.Line, fmt.Errorf("resolving base image %s for %s: %w", s.Base.Image, platform.Format(s.Platform), err))
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			return fmt.Errorf("reading config of %s: %w", s.Base.Image, err)
+		}
+		cfgs[idx] = dockerfile.ImageConfig{Env: cf.Config.Env, WorkingDir: cf.Config.WorkingDir, OnBuild: cf.Config.OnBuild}
+	}
+	return nil
+}
+
+// stageErr names the Dockerfile line of a failure.
+func stageErr(plan *dockerfile.Plan, s *dockerfile.Stage, line int, err error) error {
+	return fmt.Errorf("%s:%d: [%s %s] %w", plan.File, line, platform.Format(s.Platform), s.DisplayName(), err)
+}

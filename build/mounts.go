@@ -1,0 +1,108 @@
+package build
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/polyarch/polyarch/build/dockerfile"
+	"github.com/polyarch/polyarch/platform"
+	"github.com/polyarch/polyarch/sandbox"
+)
+
+// runMounts turns RUN --mount flags into sandbox mounts.
+func (r *platformRun) runMounts(st *stageResult, c *dockerfile.Run) ([]sandbox.Mount, error) {
+	var out []sandbox.Mount
+	for _, m := range c.Mounts {
+		target := absPath(st.cfg.Config.WorkingDir, m.Target)
+		switch m.Type {
+		case dockerfile.MountTmpfs:
+			out = append(out, sandbox.Mount{Type: "tmpfs", Target: target})
+		case dockerfile.MountCache:
+			dir, err := r.cacheDir(st, m, target)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sandbox.Mount{Source: dir, Target: target, ReadOnly: m.ReadOnly})
+		case dockerfile.MountBind:
+			src, err := r.bindSource(m)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sandbox.Mount{Source: src, Target: target, ReadOnly: true})
+		case dockerfile.MountSecret:
+			mt, ok, err := r.secretMount(m)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, mt)
+			}
+		default:
+			return nil, fmt.Errorf("RUN --mount=type=%s is not supported yet", m.Type)
+		}
+	}
+	return out, nil
+}
+
+// cacheDir is a persistent cache mount dir, keyed by id (default: the
+// target) and, unlike BuildKit's default, by platform: a cache of arm64
+// objects must not feed an amd64 build (moby/buildkit#2598).
+func (r *platformRun) cacheDir(st *stageResult, m dockerfile.Mount, target string) (string, error) {
+	id := m.ID
+	if id == "" {
+		id = target
+	}
+	key := strings.NewReplacer("/", "_", ":", "_").Replace(platform.Format(st.platform)) + "/" + strings.ReplaceAll(strings.Trim(id, "/"), "/", "_")
+	dir := filepath.Join(r.b.st.Root(), "cache-mounts", key)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("creating cache mount %s: %w", id, err)
+	}
+	if m.UID != nil || m.GID != nil {
+		uid, gid := -1, -1
+		if m.UID != nil {
+			uid = int(*m.UID)
+		}
+		if m.GID != nil {
+			gid = int(*m.GID)
+		}
+		_ = os.Lchown(dir, uid, gid)
+	}
+	if m.Mode != nil {
+		_ = os.Chmod(dir, os.FileMode(*m.Mode))
+	}
+	return dir, nil
+}
+
+// bindSource is the host path of a bind mount from the build context.
+func (r *platformRun) bindSource(m dockerfile.Mount) (string, error) {
+	if m.From.Kind != dockerfile.OriginContext && m.From.Kind != dockerfile.OriginNone {
+		return "", fmt.Errorf("RUN --mount=type=bind,from=%s is not supported yet: COPY --from the files instead", m.From.Kind)
+	}
+	p, err := r.bctx.path(m.Source)
+	if err != nil {
+		return "", fmt.Errorf("RUN --mount=type=bind,source=%s: %w", m.Source, err)
+	}
+	return p, nil
+}
+
+// secretMount mounts a --secret at /run/secrets/<id> (or the target).
+func (r *platformRun) secretMount(m dockerfile.Mount) (sandbox.Mount, bool, error) {
+	id := m.ID
+	if id == "" {
+		id = filepath.Base(m.Target)
+	}
+	src, ok := r.bctx.Secrets[id]
+	if !ok {
+		if m.Required {
+			return sandbox.Mount{}, false, fmt.Errorf("secret %s is required: pass --secret id=%s,src=FILE", id, id)
+		}
+		return sandbox.Mount{}, false, nil
+	}
+	target := m.Target
+	if target == "" {
+		target = "/run/secrets/" + id
+	}
+	return sandbox.Mount{Source: src, Target: target, ReadOnly: true}, true, nil
+}

@@ -1,0 +1,168 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/polyarch/polyarch/build/dockerfile"
+	"github.com/polyarch/polyarch/container"
+	"github.com/polyarch/polyarch/platform"
+	"github.com/polyarch/polyarch/sandbox"
+)
+
+// RunError is a RUN step that exited non-zero; the CLI exits with Code.
+type RunError struct {
+	Code int
+	Cmd  string
+	Tail string // the last lines of its output
+}
+
+func (e *RunError) Error() string {
+	msg := fmt.Sprintf("RUN %s: exit code %d", e.Cmd, e.Code)
+	if e.Tail != "" {
+		msg += "\n" + e.Tail
+	}
+	return msg
+}
+
+// runStep runs a RUN instruction in the sandbox and commits its changes.
+func (r *platformRun) runStep(ctx context.Context, s *dockerfile.Stage, st *stageResult, in *dockerfile.Instruction, c *dockerfile.Run, i, n int) error {
+	args, heredocMounts, cleanup, err := runArgs(st, c)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	mounts, err := r.runMounts(st, c)
+	if err != nil {
+		return err
+	}
+	network := c.Network
+	if network == "" || network == "default" {
+		network = r.b.o.network
+	}
+	env := append(append([]string(nil), in.Env...), kvStrings(r.plan.ProxyArgs)...)
+	ctr, err := container.FromLayers(ctx, r.b.st, st.lowers(), st.cfg.Config, st.platform,
+		container.WithEntrypoint(""), container.WithArgs(args...), container.WithEnv(env...),
+		container.WithNetwork(network), container.WithMounts(append(mounts, heredocMounts...)...),
+		container.WithFinder(r.b.o.finder), container.WithKeepChanges(true), container.WithHostname("buildkitsandbox"))
+	if err != nil {
+		return err
+	}
+	defer ctr.Cleanup()
+	code, tail, err := r.runLogged(ctx, s, ctr.Spec, i, n)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &RunError{Code: code, Cmd: strings.Join(c.Args, " "), Tail: tail}
+	}
+	cleanMountpoints(ctr.Spec)
+	l, err := commitDir(ctx, r.b.st, ctr.Spec.Upper, packOptions{overlayUpper: true, epoch: r.b.o.epoch})
+	if err != nil {
+		return err
+	}
+	if l != nil {
+		st.layers = append(st.layers, l)
+	}
+	r.history(st, in, l == nil)
+	return nil
+}
+
+// runLogged runs spec with its output as prefixed log lines and returns the
+// exit code and the output's last lines.
+func (r *platformRun) runLogged(ctx context.Context, s *dockerfile.Stage, spec sandbox.Spec, i, n int) (int, string, error) {
+	prefix := fmt.Sprintf("[%s %s %d/%d] ", platform.Format(r.build.Platform), s.DisplayName(), i, n)
+	w := &lineWriter{out: r.b.o.log, prefix: prefix}
+	select {
+	case r.sem <- struct{}{}:
+	case <-ctx.Done():
+		return 0, "", ctx.Err()
+	}
+	defer func() { <-r.sem }()
+	code, err := sandbox.Run(ctx, r.b.self, spec, sandbox.Stdio{Out: w, Err: w})
+	w.flush()
+	return code, w.tail(), err
+}
+
+// runArgs is the RUN's argv as BuildKit builds it; a shebang heredoc
+// becomes an executable script mounted under /dev/pipes/.
+func runArgs(st *stageResult, c *dockerfile.Run) (args []string, mounts []sandbox.Mount, cleanup func(), err error) {
+	cleanup = func() {}
+	argv, script := c.Exec(st.shell)
+	if script == nil {
+		return argv, nil, cleanup, nil
+	}
+	dir, err := os.MkdirTemp("", "polyarch-heredoc-")
+	if err != nil {
+		return nil, nil, cleanup, err
+	}
+	cleanup = func() { os.RemoveAll(dir) }
+	file := filepath.Join(dir, "script")
+	if err := os.WriteFile(file, []byte(script.Data), 0o755); err != nil {
+		return nil, nil, cleanup, err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, nil, cleanup, err
+	}
+	return argv, []sandbox.Mount{{Source: file, Target: dockerfile.ScriptDir + script.Name, ReadOnly: true}}, cleanup, nil
+}
+
+func kvStrings(kvs []dockerfile.KeyValue) []string {
+	out := make([]string, len(kvs))
+	for i, kv := range kvs {
+		out[i] = kv.String()
+	}
+	return out
+}
+
+// lineWriter prefixes every line and keeps the last ones.
+type lineWriter struct {
+	mu     sync.Mutex
+	out    interface{ Write([]byte) (int, error) }
+	prefix string
+	buf    []byte
+	last   []string
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		w.line(string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) line(s string) {
+	fmt.Fprintln(w.out, w.prefix+s)
+	w.last = append(w.last, s)
+	if len(w.last) > 10 {
+		w.last = w.last[1:]
+	}
+}
+
+func (w *lineWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.buf) > 0 {
+		w.line(string(w.buf))
+		w.buf = nil
+	}
+}
+
+func (w *lineWriter) tail() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.Join(w.last, "\n")
+}

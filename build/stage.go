@@ -1,0 +1,136 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/polyarch/polyarch/build/dockerfile"
+	"github.com/polyarch/polyarch/container"
+	"github.com/polyarch/polyarch/platform"
+)
+
+// stageResult is the state a stage has built so far: its layers (bottom
+// first), its image config and history.
+type stageResult struct {
+	platform platform.Platform
+	layers   []*layer
+	cfg      v1.ConfigFile
+	shell    []string
+	// cmdSetInStage is set once this stage sets CMD (ENTRYPOINT then
+	// keeps it).
+	cmdSetInStage bool
+}
+
+// lowers are the layer dirs uppermost first, as overlay wants them.
+func (s *stageResult) lowers() []string {
+	out := make([]string, len(s.layers))
+	for i, l := range s.layers {
+		out[len(s.layers)-1-i] = l.dir
+	}
+	return out
+}
+
+func (s *stageResult) clone() *stageResult {
+	c := *s
+	c.layers = append([]*layer(nil), s.layers...)
+	c.cfg = *s.cfg.DeepCopy()
+	c.shell = append([]string(nil), s.shell...)
+	return &c
+}
+
+// defaultShell is the shell of shell-form instructions on Linux.
+var defaultShell = []string{"/bin/sh", "-c"}
+
+// base sets up the stage's starting state.
+func (r *platformRun) base(ctx context.Context, s *dockerfile.Stage) (*stageResult, error) {
+	switch s.Base.Kind {
+	case dockerfile.BaseStage:
+		prev := r.stage(s.Base.Stage)
+		if prev == nil {
+			return nil, fmt.Errorf("stage %d has not been built", s.Base.Stage)
+		}
+		c := prev.clone()
+		c.cfg.Config.OnBuild = nil // its triggers already ran in this stage (Plan)
+		return c, nil
+	case dockerfile.BaseScratch:
+		res := &stageResult{platform: s.Platform, shell: defaultShell}
+		res.cfg.Config.Env = []string{"PATH=" + defaultPath}
+		setPlatform(&res.cfg, s.Platform)
+		return res, nil
+	}
+	img, err := r.b.images.Get(ctx, s.Base.Image, s.Platform)
+	if err != nil {
+		return nil, fmt.Errorf("base image %s: %w", s.Base.Image, err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("base image %s: %w", s.Base.Image, err)
+	}
+	dirs, err := container.UnpackLayers(ctx, r.b.st, img)
+	if err != nil {
+		return nil, err
+	}
+	ls, err := img.Layers()
+	if err != nil {
+		return nil, err
+	}
+	res := &stageResult{platform: s.Platform, cfg: *cf.DeepCopy(), shell: defaultShell}
+	for i, l := range ls {
+		res.layers = append(res.layers, &layer{Layer: l, dir: dirs[len(ls)-1-i]})
+	}
+	if len(res.cfg.Config.Shell) > 0 {
+		res.shell = res.cfg.Config.Shell
+	}
+	res.cfg.Config.OnBuild = nil // triggers run in this stage, not inherited further (Docker)
+	return res, nil
+}
+
+// defaultPath is BuildKit's PATH even FROM scratch.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+func setPlatform(cf *v1.ConfigFile, p platform.Platform) {
+	cf.OS, cf.Architecture, cf.Variant = p.OS, p.Architecture, p.Variant
+}
+
+// runStage builds one stage instance.
+func (r *platformRun) runStage(ctx context.Context, s *dockerfile.Stage) (*stageResult, error) {
+	st, err := r.base(ctx, s)
+	if err != nil {
+		return nil, stageErr(r.plan, s, s.Line, err)
+	}
+	st.platform = s.Platform
+	st.cmdSetInStage = false
+	setPlatform(&st.cfg, s.Platform)
+	n := len(s.Instructions)
+	r.logf(s, 0, n, "FROM %s", baseName(s))
+	for i := range s.Instructions {
+		in := &s.Instructions[i]
+		r.logf(s, i+1, n, "%s", in.Source)
+		start := time.Now()
+		if err := r.step(ctx, s, st, in, i+1, n); err != nil {
+			return nil, stageErr(r.plan, s, in.Line, err)
+		}
+		_ = start
+	}
+	return st, nil
+}
+
+func baseName(s *dockerfile.Stage) string {
+	switch s.Base.Kind {
+	case dockerfile.BaseImage:
+		return s.Base.Image
+	case dockerfile.BaseStage:
+		return fmt.Sprintf("stage %d", s.Base.Stage)
+	}
+	return "scratch"
+}
+
+// logf writes one progress line prefixed "[platform step/total]".
+func (r *platformRun) logf(s *dockerfile.Stage, step, total int, format string, args ...any) {
+	prefix := fmt.Sprintf("[%s %s %d/%d] ", platform.Format(r.build.Platform), s.DisplayName(), step, total)
+	fmt.Fprintln(r.b.o.log, prefix+strings.TrimSpace(fmt.Sprintf(format, args...)))
+}

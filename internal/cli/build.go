@@ -1,0 +1,200 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/polyarch/polyarch/build"
+	"github.com/polyarch/polyarch/build/dockerfile"
+	"github.com/polyarch/polyarch/platform"
+)
+
+type buildFlags struct {
+	file, target, platforms, network, progress, metadataFile, iidFile, manifest, format string
+	tags, buildArgs, labels, outputs, secrets, annotations                              []string
+	push, load, noCache, pull, tlsVerify                                                bool
+	jobs                                                                                int
+}
+
+func newBuildCmd(e *env) *cobra.Command {
+	var f buildFlags
+	cmd := &cobra.Command{
+		Use:   "build [flags] CONTEXT",
+		Short: "Build an image from a Dockerfile, for one or many platforms at once",
+		Long: `build runs a Dockerfile for every --platform in parallel: RUN steps in a
+sandbox, emulated through a private binfmt_misc instance for foreign
+platforms; COPY and ADD on the host. The result goes to the local store (so
+polyarch run can use it at once), and with --push or -o to a registry or
+files. Several platforms give one multi-platform index in the requested order.`,
+		Aliases: []string{"bud"},
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBuild(cmd, e, f, args[0])
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.file, "file", "f", "", "Dockerfile (default CONTEXT/Dockerfile; - reads stdin)")
+	fl.StringArrayVarP(&f.tags, "tag", "t", nil, "name the result (repeatable)")
+	fl.StringVar(&f.platforms, "platform", "", "target platforms, comma-separated (default: this host's); any spelling")
+	fl.StringArrayVar(&f.buildArgs, "build-arg", nil, "set a build argument NAME=VALUE (NAME alone takes it from the environment)")
+	fl.StringVar(&f.target, "target", "", "build this stage")
+	fl.BoolVar(&f.push, "push", false, "push the result to the registry of each -t")
+	fl.BoolVar(&f.load, "load", false, "keep the result in the local store (always done)")
+	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "output: type=registry|oci|docker|local|tar|image[,dest=…][,name=…]")
+	fl.StringArrayVar(&f.labels, "label", nil, "add a label KEY=VALUE to the image")
+	fl.StringArrayVar(&f.annotations, "annotation", nil, "add an annotation KEY=VALUE to the manifest (accepted; written from a later release)")
+	fl.StringArrayVar(&f.secrets, "secret", nil, "secret for RUN --mount=type=secret: id=ID,src=PATH|env=VAR")
+	fl.BoolVar(&f.noCache, "no-cache", false, "do not use the build cache")
+	fl.BoolVar(&f.pull, "pull", false, "always pull base images again")
+	fl.StringVar(&f.network, "network", "host", "network of RUN steps: host or none")
+	fl.StringVar(&f.progress, "progress", "plain", "progress output: auto, plain, tty (plain lines for now)")
+	fl.StringVar(&f.metadataFile, "metadata-file", "", "write the result's digest and names as JSON to this file")
+	fl.StringVar(&f.iidFile, "iidfile", "", "write the image (or index) digest to this file")
+	fl.IntVarP(&f.jobs, "jobs", "j", 0, "steps run at once (default: CPU count; 1 = one at a time)")
+	fl.StringVar(&f.manifest, "manifest", "", "buildah: name the multi-platform result (like -t)")
+	fl.BoolVar(&f.tlsVerify, "tls-verify", true, "buildah: verify registry TLS (false allows plain HTTP)")
+	fl.StringVar(&f.format, "format", "oci", "buildah: image format (oci)")
+	return cmd
+}
+
+func runBuild(cmd *cobra.Command, e *env, f buildFlags, ctxDir string) error {
+	if f.network != "host" && f.network != "none" {
+		return fmt.Errorf("--network %q: polyarch offers host or none (it never creates bridges)", f.network)
+	}
+	if f.manifest != "" {
+		f.tags = append(f.tags, f.manifest)
+	}
+	plan, bctx, cleanup, err := e.loadPlan(cmd, f, ctxDir)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	for _, w := range plan.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s:%d: %s\n", plan.File, w.Line, w.Message)
+	}
+	if len(plan.UnusedBuildArgs) > 0 {
+		fmt.Fprintf(e.stderr, "warning: build args not consumed by any stage: %s\n", strings.Join(plan.UnusedBuildArgs, ", "))
+	}
+	st, err := e.openStore(cmd)
+	if err != nil {
+		return err
+	}
+	src, err := e.buildImageSource(cmd, st, f.pull)
+	if err != nil {
+		return err
+	}
+	opts := []build.Option{build.WithFinder(e.finder()), build.WithLog(e.stderr), build.WithNetwork(f.network), build.WithLabels(keyValues(f.labels))}
+	if f.jobs > 0 {
+		opts = append(opts, build.WithJobs(f.jobs))
+	}
+	if epoch, ok, err := sourceDateEpoch(e, f.buildArgs); err != nil {
+		return err
+	} else if ok {
+		opts = append(opts, build.WithSourceDateEpoch(epoch))
+	}
+	res, err := build.New(st, src, e.self, opts...).Build(cmd.Context(), plan, bctx)
+	if err != nil {
+		var re *build.RunError
+		if errors.As(err, &re) {
+			return &ExitError{Code: re.Code, Err: err}
+		}
+		return err
+	}
+	return e.finishBuild(cmd, st, res, f)
+}
+
+// loadPlan reads the Dockerfile and context and parses the Plan.
+func (e *env) loadPlan(cmd *cobra.Command, f buildFlags, ctxDir string) (*dockerfile.Plan, build.Context, func(), error) {
+	cleanup := func() {}
+	ctxDir, cleanup, err := e.contextDir(ctxDir)
+	if err != nil {
+		return nil, build.Context{}, cleanup, err
+	}
+	dfPath, src, err := e.readDockerfile(f.file, ctxDir)
+	if err != nil {
+		return nil, build.Context{}, cleanup, err
+	}
+	plats := []platform.Platform{platform.Host()}
+	if f.platforms != "" {
+		if plats, err = platform.ParseList(f.platforms); err != nil {
+			return nil, build.Context{}, cleanup, fmt.Errorf("--platform: %w", err)
+		}
+	}
+	args, err := e.buildArgs(f.buildArgs)
+	if err != nil {
+		return nil, build.Context{}, cleanup, err
+	}
+	plan, err := dockerfile.Parse(cmd.Context(), src, dockerfile.WithFile(filepath.Base(dfPath)),
+		dockerfile.WithPlatforms(plats...), dockerfile.WithBuildArgs(args), dockerfile.WithTarget(f.target))
+	if err != nil {
+		return nil, build.Context{}, cleanup, err
+	}
+	bctx, err := e.buildContext(ctxDir, dfPath, f.secrets)
+	return plan, bctx, cleanup, err
+}
+
+func (e *env) readDockerfile(file, ctxDir string) (string, []byte, error) {
+	if file == "-" {
+		b, err := readAll(e.stdin)
+		return "Dockerfile", b, err
+	}
+	if file == "" {
+		file = filepath.Join(ctxDir, "Dockerfile")
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", nil, fmt.Errorf("reading the Dockerfile: %w (give one with -f)", err)
+	}
+	return file, b, nil
+}
+
+func (e *env) buildContext(dir, dfPath string, secrets []string) (build.Context, error) {
+	bctx := build.Context{Dir: dir}
+	patterns, err := dockerfile.LoadIgnore(dir, dfPath)
+	if err != nil {
+		return bctx, err
+	}
+	if len(patterns) > 0 {
+		m, err := dockerfile.NewMatcher(patterns)
+		if err != nil {
+			return bctx, fmt.Errorf(".dockerignore: %w", err)
+		}
+		bctx.Ignore = m.Excluded
+	}
+	bctx.Secrets, err = e.secretFlags(secrets)
+	return bctx, err
+}
+
+func keyValues(list []string) map[string]string {
+	out := map[string]string{}
+	for _, kv := range list {
+		k, v, _ := strings.Cut(kv, "=")
+		out[k] = v
+	}
+	return out
+}
+
+// buildArgs parses --build-arg; a bare NAME takes the environment's value.
+func (e *env) buildArgs(list []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, a := range list {
+		k, v, ok := strings.Cut(a, "=")
+		if k == "" {
+			return nil, fmt.Errorf("--build-arg %q: want NAME=VALUE", a)
+		}
+		if !ok {
+			val, set := os.LookupEnv(k)
+			if !set {
+				continue
+			}
+			v = val
+		}
+		out[k] = v
+	}
+	return out, nil
+}
