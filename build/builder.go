@@ -27,6 +27,7 @@ type ImageSource interface {
 // Builder runs Plans.
 type Builder struct {
 	st     *store.Store
+	cache  cache
 	images ImageSource
 	self   string
 	o      options
@@ -39,6 +40,7 @@ type options struct {
 	epoch   *time.Time
 	network string
 	labels  map[string]string
+	noCache bool
 }
 
 // Option configures a Builder.
@@ -66,6 +68,10 @@ func WithLabels(l map[string]string) Option { return func(o *options) { o.labels
 // "none".
 func WithNetwork(n string) Option { return func(o *options) { o.network = n } }
 
+// WithNoCache builds every step again (the results still refresh the
+// cache) (default false).
+func WithNoCache(on bool) Option { return func(o *options) { o.noCache = on } }
+
 // New returns a Builder writing into st. self is the polyarch binary (for
 // sandboxes).
 func New(st *store.Store, images ImageSource, self string, opts ...Option) *Builder {
@@ -76,7 +82,7 @@ func New(st *store.Store, images ImageSource, self string, opts ...Option) *Buil
 	if o.jobs < 1 {
 		o.jobs = 1
 	}
-	return &Builder{st: st, images: images, self: self, o: o}
+	return &Builder{st: st, images: images, self: self, o: o, cache: cache{st: st, disabled: o.noCache}}
 }
 
 // Result is a finished build: one image per target platform, in order.

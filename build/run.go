@@ -3,6 +3,7 @@ package build
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,6 +46,12 @@ func (r *platformRun) runStep(ctx context.Context, s *dockerfile.Stage, st *stag
 	if network == "" || network == "default" {
 		network = r.b.o.network
 	}
+	key := st.key.chain(runKeyParts(st, c, args, in.Env, network, heredocMounts)...)
+	if l, ok := r.b.cache.lookup(key); ok {
+		r.logf(s, i, n, "CACHED")
+		r.apply(st, in, key, l)
+		return nil
+	}
 	env := append(append([]string(nil), in.Env...), kvStrings(r.plan.ProxyArgs)...)
 	ctr, err := container.FromLayers(ctx, r.b.st, st.lowers(), st.cfg.Config, st.platform,
 		container.WithEntrypoint(""), container.WithArgs(args...), container.WithEnv(env...),
@@ -66,11 +73,34 @@ func (r *platformRun) runStep(ctx context.Context, s *dockerfile.Stage, st *stag
 	if err != nil {
 		return err
 	}
+	if err := r.b.cache.record(key, l); err != nil {
+		return err
+	}
+	r.apply(st, in, key, l)
+	return nil
+}
+
+// apply adds a step's layer (nil: none) to the stage.
+func (r *platformRun) apply(st *stageResult, in *dockerfile.Instruction, key cacheKey, l *layer) {
+	st.key = key
 	if l != nil {
 		st.layers = append(st.layers, l)
 	}
 	r.history(st, in, l == nil)
-	return nil
+}
+
+// runKeyParts is what a RUN's result depends on. Proxy args stay out, as
+// in BuildKit; secrets count by id only, never by value.
+func runKeyParts(st *stageResult, c *dockerfile.Run, argv, env []string, network string, scripts []sandbox.Mount) []string {
+	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	parts := []string{"RUN", platform.Format(st.platform), js(argv), js(env), st.cfg.Config.User,
+		st.cfg.Config.WorkingDir, network, js(c.Mounts), js(c.Security)}
+	for _, m := range scripts {
+		if b, err := os.ReadFile(m.Source); err == nil {
+			parts = append(parts, string(b))
+		}
+	}
+	return parts
 }
 
 // runLogged runs spec with its output as prefixed log lines and returns the

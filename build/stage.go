@@ -23,6 +23,8 @@ type stageResult struct {
 	// cmdSetInStage is set once this stage sets CMD (ENTRYPOINT then
 	// keeps it).
 	cmdSetInStage bool
+	// key is the build-cache identity of the filesystem so far.
+	key cacheKey
 }
 
 // lowers are the layer dirs uppermost first, as overlay wants them.
@@ -57,7 +59,7 @@ func (r *platformRun) base(ctx context.Context, s *dockerfile.Stage) (*stageResu
 		c.cfg.Config.OnBuild = nil // its triggers already ran in this stage (Plan)
 		return c, nil
 	case dockerfile.BaseScratch:
-		res := &stageResult{platform: s.Platform, shell: defaultShell}
+		res := &stageResult{platform: s.Platform, shell: defaultShell, key: cacheKey("").chain("scratch")}
 		res.cfg.Config.Env = []string{"PATH=" + defaultPath}
 		setPlatform(&res.cfg, s.Platform)
 		return res, nil
@@ -78,7 +80,11 @@ func (r *platformRun) base(ctx context.Context, s *dockerfile.Stage) (*stageResu
 	if err != nil {
 		return nil, err
 	}
-	res := &stageResult{platform: s.Platform, cfg: *cf.DeepCopy(), shell: defaultShell}
+	digest, err := img.Digest()
+	if err != nil {
+		return nil, err
+	}
+	res := &stageResult{platform: s.Platform, cfg: *cf.DeepCopy(), shell: defaultShell, key: cacheKey("").chain("image", digest.String())}
 	for i, l := range ls {
 		res.layers = append(res.layers, &layer{Layer: l, dir: dirs[len(ls)-1-i]})
 	}

@@ -29,6 +29,11 @@ func (r *platformRun) workdirStep(ctx context.Context, s *dockerfile.Stage, st *
 	if err != nil {
 		return err
 	}
+	key := st.key.chain("WORKDIR", dir, fmt.Sprint(uid, gid))
+	if l, ok := r.b.cache.lookup(key); ok {
+		r.apply(st, in, key, l)
+		return nil
+	}
 	tmp, err := os.MkdirTemp(r.b.st.Root(), "workdir-")
 	if err != nil {
 		return fmt.Errorf("creating WORKDIR %s: %w", dir, err)
@@ -41,10 +46,10 @@ func (r *platformRun) workdirStep(ctx context.Context, s *dockerfile.Stage, st *
 	if err != nil {
 		return err
 	}
-	if l != nil {
-		st.layers = append(st.layers, l)
+	if err := r.b.cache.record(key, l); err != nil {
+		return err
 	}
-	r.history(st, in, l == nil)
+	r.apply(st, in, key, l)
 	return nil
 }
 

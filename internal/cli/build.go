@@ -88,7 +88,8 @@ func runBuild(cmd *cobra.Command, e *env, f buildFlags, ctxDir string) error {
 	if err != nil {
 		return err
 	}
-	opts := []build.Option{build.WithFinder(e.finder()), build.WithLog(e.stderr), build.WithNetwork(f.network), build.WithLabels(keyValues(f.labels))}
+	opts := []build.Option{build.WithFinder(e.finder()), build.WithLog(e.stderr), build.WithNetwork(f.network),
+		build.WithLabels(keyValues(f.labels)), build.WithNoCache(f.noCache)}
 	if f.jobs > 0 {
 		opts = append(opts, build.WithJobs(f.jobs))
 	}

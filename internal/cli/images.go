@@ -9,6 +9,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
+	"github.com/polyarch/polyarch/build"
 	"github.com/polyarch/polyarch/container"
 	"github.com/polyarch/polyarch/store"
 )
@@ -166,6 +167,7 @@ func newRmiCmd(e *env) *cobra.Command {
 
 func newPruneCmd(e *env) *cobra.Command {
 	var keepRecent time.Duration
+	var all bool
 	cmd := &cobra.Command{
 		Use:   "prune",
 		Short: "Remove unreferenced blobs, unpacked layers and leftovers of interrupted work",
@@ -182,7 +184,15 @@ killed. Work in progress in other polyarch processes is never removed.`,
 			if err != nil {
 				return err
 			}
-			rep, err := st.GC(cmd.Context())
+			var roots []v1.Hash
+			if all {
+				if err := build.PruneCache(st); err != nil {
+					return err
+				}
+			} else if roots, err = build.CacheRoots(st); err != nil {
+				return err
+			}
+			rep, err := st.GC(cmd.Context(), roots...)
 			if err != nil {
 				return err
 			}
@@ -192,6 +202,7 @@ killed. Work in progress in other polyarch processes is never removed.`,
 		},
 	}
 	cmd.Flags().DurationVar(&keepRecent, "keep-recent", 0, "keep unreferenced content younger than this")
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "also drop the build cache")
 	return cmd
 }
 
