@@ -3,7 +3,6 @@ package build
 import (
 	"context"
 	"fmt"
-	"io"
 	"runtime"
 	"sync"
 	"time"
@@ -36,11 +35,14 @@ type Builder struct {
 type options struct {
 	jobs    int
 	finder  binfmt.Finder
-	log     io.Writer
+	events  func(Event)
 	epoch   *time.Time
 	network string
 	labels  map[string]string
 	noCache bool
+	// keepGoing builds the other platforms when one fails.
+	keepGoing  bool
+	runTimeout time.Duration
 }
 
 // Option configures a Builder.
@@ -53,9 +55,9 @@ func WithJobs(n int) Option { return func(o *options) { o.jobs = n } }
 // WithFinder sets how emulators are found (default: Debian's libexec dir).
 func WithFinder(f binfmt.Finder) Option { return func(o *options) { o.finder = f } }
 
-// WithLog receives the build's progress lines, each prefixed with the
-// platform and step ("[linux/arm64 3/7] RUN make") (default: discarded).
-func WithLog(w io.Writer) Option { return func(o *options) { o.log = w } }
+// WithEvents receives the build's progress events, concurrently from every
+// platform (default: dropped).
+func WithEvents(f func(Event)) Option { return func(o *options) { o.events = f } }
 
 // WithSourceDateEpoch makes created times and new files' mtimes no later
 // than t (default: now, mtimes kept).
@@ -72,10 +74,19 @@ func WithNetwork(n string) Option { return func(o *options) { o.network = n } }
 // cache) (default false).
 func WithNoCache(on bool) Option { return func(o *options) { o.noCache = on } }
 
+// WithKeepGoing builds the other platforms when one fails; Build then
+// returns a Result with Errors set and a *PartialError (default false: the
+// first failure cancels everything).
+func WithKeepGoing(on bool) Option { return func(o *options) { o.keepGoing = on } }
+
+// WithRunTimeout stops a RUN step that runs longer than d (default 0: no
+// limit), so a hung emulated step fails instead of hanging CI.
+func WithRunTimeout(d time.Duration) Option { return func(o *options) { o.runTimeout = d } }
+
 // New returns a Builder writing into st. self is the polyarch binary (for
 // sandboxes).
 func New(st *store.Store, images ImageSource, self string, opts ...Option) *Builder {
-	o := options{jobs: runtime.NumCPU(), log: io.Discard, network: "host"}
+	o := options{jobs: runtime.NumCPU(), network: "host"}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -88,31 +99,70 @@ func New(st *store.Store, images ImageSource, self string, opts ...Option) *Buil
 // Result is a finished build: one image per target platform, in order.
 type Result struct {
 	Platforms []platform.Platform
-	Images    []v1.Image
+	Images    []v1.Image // nil for a platform that failed (with WithKeepGoing)
+	Errors    []error    // per platform, with WithKeepGoing
+	Summaries []Summary
 }
+
+// PartialError is returned with WithKeepGoing when some platforms failed.
+type PartialError struct {
+	Failed, Total int
+	First         error
+}
+
+func (e *PartialError) Error() string {
+	return fmt.Sprintf("%d of %d platforms failed; first: %v", e.Failed, e.Total, e.First)
+}
+
+func (e *PartialError) Unwrap() error { return e.First }
 
 // Build runs plan with contextDir as the build context and returns each
 // platform's image, written to the store. The first failing step cancels
 // the other platforms.
 func (b *Builder) Build(ctx context.Context, plan *dockerfile.Plan, bctx Context) (*Result, error) {
-	res := &Result{Platforms: make([]platform.Platform, len(plan.Builds)), Images: make([]v1.Image, len(plan.Builds))}
-	g, ctx := errgroup.WithContext(ctx)
+	n := len(plan.Builds)
+	res := &Result{Platforms: make([]platform.Platform, n), Images: make([]v1.Image, n), Errors: make([]error, n)}
+	g, gctx := errgroup.WithContext(ctx)
+	if b.o.keepGoing {
+		g = &errgroup.Group{}
+		gctx = ctx
+	}
 	sem := make(chan struct{}, b.o.jobs)
+	tr := newTracker(b.o.events)
 	for i, bd := range plan.Builds {
+		res.Platforms[i] = bd.Platform
 		g.Go(func() error {
-			r := &platformRun{b: b, plan: plan, build: bd, bctx: bctx, sem: sem}
-			img, err := r.run(ctx)
-			if err != nil {
-				return err
+			r := &platformRun{b: b, plan: plan, build: bd, bctx: bctx, sem: sem, tr: tr}
+			img, err := r.run(gctx)
+			res.Images[i], res.Errors[i] = img, err
+			if b.o.keepGoing {
+				return nil
 			}
-			res.Platforms[i], res.Images[i] = bd.Platform, img
-			return nil
+			return err
 		})
 	}
-	if err := g.Wait(); err != nil {
+	err := g.Wait()
+	res.Summaries = tr.summaries(res.Platforms)
+	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	return res, partial(res)
+}
+
+func partial(res *Result) error {
+	pe := &PartialError{Total: len(res.Errors)}
+	for _, err := range res.Errors {
+		if err != nil {
+			pe.Failed++
+			if pe.First == nil {
+				pe.First = err
+			}
+		}
+	}
+	if pe.Failed == 0 {
+		return nil
+	}
+	return pe
 }
 
 // platformRun builds one target platform's graph.
@@ -122,6 +172,7 @@ type platformRun struct {
 	build *dockerfile.Build
 	bctx  Context
 	sem   chan struct{}
+	tr    *tracker
 	// stages holds each finished stage's state by Dockerfile index.
 	mu     sync.Mutex
 	stages map[int]*stageResult

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/polyarch/polyarch/build/dockerfile"
 	"github.com/polyarch/polyarch/container"
@@ -48,10 +49,11 @@ func (r *platformRun) runStep(ctx context.Context, s *dockerfile.Stage, st *stag
 	}
 	key := st.key.chain(runKeyParts(st, c, args, in.Env, network, heredocMounts)...)
 	if l, ok := r.b.cache.lookup(key); ok {
-		r.logf(s, i, n, "CACHED")
+		r.tr.send(r.event(StepCached, s, i, n, in))
 		r.apply(st, in, key, l)
 		return nil
 	}
+	start := time.Now()
 	env := append(append([]string(nil), in.Env...), kvStrings(r.plan.ProxyArgs)...)
 	ctr, err := container.FromLayers(ctx, r.b.st, st.lowers(), st.cfg.Config, st.platform,
 		container.WithEntrypoint(""), container.WithArgs(args...), container.WithEnv(env...),
@@ -61,7 +63,7 @@ func (r *platformRun) runStep(ctx context.Context, s *dockerfile.Stage, st *stag
 		return err
 	}
 	defer ctr.Cleanup()
-	code, tail, err := r.runLogged(ctx, s, ctr.Spec, i, n)
+	code, tail, err := r.runLogged(ctx, s, in, ctr.Spec, i, n)
 	if err != nil {
 		return err
 	}
@@ -77,7 +79,18 @@ func (r *platformRun) runStep(ctx context.Context, s *dockerfile.Stage, st *stag
 		return err
 	}
 	r.apply(st, in, key, l)
+	done := r.event(StepDone, s, i, n, in)
+	done.Duration, done.Emulated, done.Bytes = time.Since(start), ctr.Emulated != nil, layerSize(l)
+	r.tr.send(done)
 	return nil
+}
+
+func layerSize(l *layer) int64 {
+	if l == nil {
+		return 0
+	}
+	n, _ := l.Size()
+	return n
 }
 
 // apply adds a step's layer (nil: none) to the stage.
@@ -105,17 +118,28 @@ func runKeyParts(st *stageResult, c *dockerfile.Run, argv, env []string, network
 
 // runLogged runs spec with its output as prefixed log lines and returns the
 // exit code and the output's last lines.
-func (r *platformRun) runLogged(ctx context.Context, s *dockerfile.Stage, spec sandbox.Spec, i, n int) (int, string, error) {
-	prefix := fmt.Sprintf("[%s %s %d/%d] ", platform.Format(r.build.Platform), s.DisplayName(), i, n)
-	w := &lineWriter{out: r.b.o.log, prefix: prefix}
+func (r *platformRun) runLogged(ctx context.Context, s *dockerfile.Stage, in *dockerfile.Instruction, spec sandbox.Spec, i, n int) (int, string, error) {
+	tmpl := r.event(StepLog, s, i, n, in)
+	w := &lineWriter{send: func(line string) { e := tmpl; e.Line = line; r.tr.send(e) }}
 	select {
 	case r.sem <- struct{}{}:
 	case <-ctx.Done():
 		return 0, "", ctx.Err()
 	}
 	defer func() { <-r.sem }()
-	code, err := sandbox.Run(ctx, r.b.self, spec, sandbox.Stdio{Out: w, Err: w})
+	runCtx, opts := ctx, []sandbox.Option{}
+	if t := r.b.o.runTimeout; t > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, t)
+		defer cancel()
+		opts = append(opts, sandbox.WithGracePeriod(2*time.Second))
+	}
+	code, err := sandbox.Run(runCtx, r.b.self, spec, sandbox.Stdio{Out: w, Err: w}, opts...)
 	w.flush()
+	if err == nil && ctx.Err() == nil && runCtx.Err() != nil {
+		return 0, "", fmt.Errorf("RUN took longer than --run-timeout %s and was stopped (emulated steps such as npm install on arm/v7 can hang; "+
+			"raise the limit or move the step to a FROM --platform=$BUILDPLATFORM stage)\n%s", r.b.o.runTimeout, w.tail())
+	}
 	return code, w.tail(), err
 }
 
@@ -150,13 +174,12 @@ func kvStrings(kvs []dockerfile.KeyValue) []string {
 	return out
 }
 
-// lineWriter prefixes every line and keeps the last ones.
+// lineWriter sends every line as an event and keeps the last ones.
 type lineWriter struct {
-	mu     sync.Mutex
-	out    interface{ Write([]byte) (int, error) }
-	prefix string
-	buf    []byte
-	last   []string
+	mu   sync.Mutex
+	send func(string)
+	buf  []byte
+	last []string
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
@@ -175,7 +198,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 }
 
 func (w *lineWriter) line(s string) {
-	fmt.Fprintln(w.out, w.prefix+s)
+	w.send(s)
 	w.last = append(w.last, s)
 	if len(w.last) > 10 {
 		w.last = w.last[1:]

@@ -3,8 +3,6 @@ package build
 import (
 	"context"
 	"fmt"
-	"strings"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -112,15 +110,15 @@ func (r *platformRun) runStage(ctx context.Context, s *dockerfile.Stage) (*stage
 	st.cmdSetInStage = false
 	setPlatform(&st.cfg, s.Platform)
 	n := len(s.Instructions)
-	r.logf(s, 0, n, "FROM %s", baseName(s))
+	ev := r.event(StepStart, s, 0, n, nil)
+	ev.Instruction = "FROM " + baseName(s)
+	r.tr.send(ev)
 	for i := range s.Instructions {
 		in := &s.Instructions[i]
-		r.logf(s, i+1, n, "%s", in.Source)
-		start := time.Now()
+		r.tr.send(r.event(StepStart, s, i+1, n, in))
 		if err := r.step(ctx, s, st, in, i+1, n); err != nil {
 			return nil, stageErr(r.plan, s, in.Line, err)
 		}
-		_ = start
 	}
 	return st, nil
 }
@@ -135,8 +133,3 @@ func baseName(s *dockerfile.Stage) string {
 	return "scratch"
 }
 
-// logf writes one progress line prefixed "[platform step/total]".
-func (r *platformRun) logf(s *dockerfile.Stage, step, total int, format string, args ...any) {
-	prefix := fmt.Sprintf("[%s %s %d/%d] ", platform.Format(r.build.Platform), s.DisplayName(), step, total)
-	fmt.Fprintln(r.b.o.log, prefix+strings.TrimSpace(fmt.Sprintf(format, args...)))
-}

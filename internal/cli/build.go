@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,8 +18,9 @@ import (
 type buildFlags struct {
 	file, target, platforms, network, progress, metadataFile, iidFile, manifest, format string
 	tags, buildArgs, labels, outputs, secrets, annotations                              []string
-	push, load, noCache, pull, tlsVerify                                                bool
+	push, load, noCache, pull, tlsVerify, keepGoing, pushPartial                        bool
 	jobs                                                                                int
+	runTimeout                                                                          time.Duration
 }
 
 func newBuildCmd(e *env) *cobra.Command {
@@ -52,13 +54,16 @@ files. Several platforms give one multi-platform index in the requested order.`,
 	fl.BoolVar(&f.noCache, "no-cache", false, "do not use the build cache")
 	fl.BoolVar(&f.pull, "pull", false, "always pull base images again")
 	fl.StringVar(&f.network, "network", "host", "network of RUN steps: host or none")
-	fl.StringVar(&f.progress, "progress", "plain", "progress output: auto, plain, tty (plain lines for now)")
+	fl.StringVar(&f.progress, "progress", "auto", "progress output: auto, plain, tty, json or quiet (also BUILDKIT_PROGRESS)")
 	fl.StringVar(&f.metadataFile, "metadata-file", "", "write the result's digest and names as JSON to this file")
 	fl.StringVar(&f.iidFile, "iidfile", "", "write the image (or index) digest to this file")
 	fl.IntVarP(&f.jobs, "jobs", "j", 0, "steps run at once (default: CPU count; 1 = one at a time)")
 	fl.StringVar(&f.manifest, "manifest", "", "buildah: name the multi-platform result (like -t)")
 	fl.BoolVar(&f.tlsVerify, "tls-verify", true, "buildah: verify registry TLS (false allows plain HTTP)")
 	fl.StringVar(&f.format, "format", "oci", "buildah: image format (oci)")
+	fl.BoolVar(&f.keepGoing, "keep-going", false, "build the other platforms when one fails, and report each")
+	fl.BoolVar(&f.pushPartial, "push-partial", false, "with --keep-going: tag and push the platforms that succeeded")
+	fl.DurationVar(&f.runTimeout, "run-timeout", 0, "stop a RUN step that runs longer than this (e.g. 30m)")
 	return cmd
 }
 
@@ -88,8 +93,13 @@ func runBuild(cmd *cobra.Command, e *env, f buildFlags, ctxDir string) error {
 	if err != nil {
 		return err
 	}
-	opts := []build.Option{build.WithFinder(e.finder()), build.WithLog(e.stderr), build.WithNetwork(f.network),
-		build.WithLabels(keyValues(f.labels)), build.WithNoCache(f.noCache)}
+	prog, err := e.newProgress(f.progress)
+	if err != nil {
+		return err
+	}
+	opts := []build.Option{build.WithFinder(e.finder()), build.WithEvents(prog.event), build.WithNetwork(f.network),
+		build.WithLabels(keyValues(f.labels)), build.WithNoCache(f.noCache), build.WithKeepGoing(f.keepGoing),
+		build.WithRunTimeout(f.runTimeout)}
 	if f.jobs > 0 {
 		opts = append(opts, build.WithJobs(f.jobs))
 	}
@@ -99,7 +109,17 @@ func runBuild(cmd *cobra.Command, e *env, f buildFlags, ctxDir string) error {
 		opts = append(opts, build.WithSourceDateEpoch(epoch))
 	}
 	res, err := build.New(st, src, e.self, opts...).Build(cmd.Context(), plan, bctx)
-	if err != nil {
+	if res != nil {
+		prog.summary(res.Summaries)
+	}
+	var pe *build.PartialError
+	if errors.As(err, &pe) {
+		e.reportPlatforms(res)
+		if !f.pushPartial || pe.Failed == pe.Total {
+			return fmt.Errorf("%w; nothing was tagged or pushed (--push-partial keeps the rest)", err)
+		}
+		res = succeeded(res)
+	} else if err != nil {
 		var re *build.RunError
 		if errors.As(err, &re) {
 			return &ExitError{Code: re.Code, Err: err}
@@ -107,6 +127,30 @@ func runBuild(cmd *cobra.Command, e *env, f buildFlags, ctxDir string) error {
 		return err
 	}
 	return e.finishBuild(cmd, st, res, f)
+}
+
+// reportPlatforms prints each platform's outcome of a --keep-going build.
+func (e *env) reportPlatforms(res *build.Result) {
+	for i, p := range res.Platforms {
+		if res.Errors[i] != nil {
+			fmt.Fprintf(e.stderr, "%-14s FAILED: %v\n", platform.Format(p), res.Errors[i])
+		} else {
+			fmt.Fprintf(e.stderr, "%-14s ok\n", platform.Format(p))
+		}
+	}
+}
+
+// succeeded keeps the platforms that built.
+func succeeded(res *build.Result) *build.Result {
+	out := &build.Result{Summaries: res.Summaries}
+	for i, img := range res.Images {
+		if res.Errors[i] == nil && img != nil {
+			out.Platforms = append(out.Platforms, res.Platforms[i])
+			out.Images = append(out.Images, img)
+			out.Errors = append(out.Errors, nil)
+		}
+	}
+	return out
 }
 
 // loadPlan reads the Dockerfile and context and parses the Plan.

@@ -188,3 +188,20 @@ func TestBuildOutputs(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildKeepGoingAndRunTimeout(t *testing.T) {
+	reg := registry(t)
+	root := storeFlag(t)
+	ctx := writeContext(t, map[string]string{"Dockerfile": "ARG REG\nFROM $REG/library/busybox\nRUN [ \"$(uname -m)\" != s390x ] || exit 3\nRUN echo ok > /ok\n"})
+	r := polyarch(t, runOpts{}, root, "build", "--keep-going", "--platform", "linux/arm64,linux/s390x", "--build-arg", "REG="+reg, "-t", "e2e/kg:1", ctx)
+	r.mustFail(t, "1 of 2 platforms failed", "linux/s390x    FAILED: Dockerfile:3", "linux/arm64    ok", "nothing was tagged")
+	polyarch(t, runOpts{}, root, "inspect", "e2e/kg:1").mustFail(t)
+	polyarch(t, runOpts{}, root, "build", "--keep-going", "--push-partial", "--platform", "linux/arm64,linux/s390x", "--build-arg", "REG="+reg, "-t", "e2e/kg:1", ctx).mustOK(t)
+	if r := polyarch(t, runOpts{}, root, "images").mustOK(t); !strings.Contains(r.stdout, "e2e/kg:1") {
+		t.Fatalf("partial result not tagged:\n%s", r.stdout)
+	}
+
+	hang := writeContext(t, map[string]string{"Dockerfile": "ARG REG\nFROM $REG/library/busybox\nRUN echo start; sleep 600\n"})
+	r = polyarch(t, runOpts{}, root, "build", "--run-timeout", "2s", "--platform", "linux/arm64", "--build-arg", "REG="+reg, hang)
+	r.mustFail(t, "--run-timeout 2s", "Dockerfile:3")
+}
