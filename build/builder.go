@@ -43,6 +43,8 @@ type options struct {
 	// keepGoing builds the other platforms when one fails.
 	keepGoing  bool
 	runTimeout time.Duration
+	cacheFrom  []CacheRef
+	cacheTo    []CacheRef
 }
 
 // Option configures a Builder.
@@ -83,6 +85,18 @@ func WithKeepGoing(on bool) Option { return func(o *options) { o.keepGoing = on 
 // limit), so a hung emulated step fails instead of hanging CI.
 func WithRunTimeout(d time.Duration) Option { return func(o *options) { o.runTimeout = d } }
 
+// WithCacheFrom imports build caches (--cache-from); steps found there are
+// not run again (default none).
+func WithCacheFrom(refs ...CacheRef) Option {
+	return func(o *options) { o.cacheFrom = append(o.cacheFrom, refs...) }
+}
+
+// WithCacheTo exports each platform's cache after a successful build
+// (--cache-to) (default none).
+func WithCacheTo(refs ...CacheRef) Option {
+	return func(o *options) { o.cacheTo = append(o.cacheTo, refs...) }
+}
+
 // New returns a Builder writing into st. self is the polyarch binary (for
 // sandboxes).
 func New(st *store.Store, images ImageSource, self string, opts ...Option) *Builder {
@@ -93,7 +107,7 @@ func New(st *store.Store, images ImageSource, self string, opts ...Option) *Buil
 	if o.jobs < 1 {
 		o.jobs = 1
 	}
-	return &Builder{st: st, images: images, self: self, o: o, cache: cache{st: st, disabled: o.noCache}}
+	return &Builder{st: st, images: images, self: self, o: o, cache: cache{st: st}}
 }
 
 // Result is a finished build: one image per target platform, in order.
@@ -173,6 +187,9 @@ type platformRun struct {
 	bctx  Context
 	sem   chan struct{}
 	tr    *tracker
+	// remote holds the imported caches; exp what --cache-to will write.
+	remote *remoteCache
+	exp    exported
 	// stages holds each finished stage's state by Dockerfile index.
 	mu     sync.Mutex
 	stages map[int]*stageResult
@@ -181,6 +198,9 @@ type platformRun struct {
 
 func (r *platformRun) run(ctx context.Context) (v1.Image, error) {
 	if err := r.resolveBases(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.importCaches(ctx); err != nil {
 		return nil, err
 	}
 	r.stages = map[int]*stageResult{}
@@ -211,7 +231,11 @@ func (r *platformRun) run(ctx context.Context) (v1.Image, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	return r.image(ctx, results[len(results)-1])
+	img, err := r.image(ctx, results[len(results)-1])
+	if err != nil {
+		return nil, err
+	}
+	return img, r.exportCaches(ctx)
 }
 
 // finish records a stage's result and wakes the stages that wait for it.

@@ -41,8 +41,7 @@ type cacheRecord struct {
 // cache is the on-disk build cache: one small JSON file per key under
 // <store>/build-cache, written atomically; its records are GC roots.
 type cache struct {
-	st       *store.Store
-	disabled bool
+	st *store.Store
 }
 
 func (c cache) path(k cacheKey) string {
@@ -52,9 +51,6 @@ func (c cache) path(k cacheKey) string {
 // lookup returns the cached result of k when its blob and unpacked dir are
 // still in the store.
 func (c cache) lookup(k cacheKey) (*layer, bool) {
-	if c.disabled {
-		return nil, false
-	}
 	b, err := os.ReadFile(c.path(k))
 	if err != nil {
 		return nil, false

@@ -14,6 +14,8 @@ type Context struct {
 	// Ignore reports whether a context path (slash-separated, relative) is
 	// excluded by .dockerignore; nil excludes nothing.
 	Ignore func(rel string) (bool, error)
+	// IgnoreExceptions says the .dockerignore has "!" exceptions.
+	IgnoreExceptions bool
 	// Secrets maps --secret ids to host files.
 	Secrets map[string]string
 }

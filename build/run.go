@@ -48,9 +48,11 @@ func (r *platformRun) runStep(ctx context.Context, s *dockerfile.Stage, st *stag
 		network = r.b.o.network
 	}
 	key := st.key.chain(runKeyParts(st, c, args, in.Env, network, heredocMounts)...)
-	if l, ok := r.b.cache.lookup(key); ok {
+	if l, ok, err := r.lookup(ctx, key); err != nil {
+		return err
+	} else if ok {
 		r.tr.send(r.event(StepCached, s, i, n, in))
-		r.apply(st, in, key, l)
+		r.apply(s, st, in, key, l)
 		return nil
 	}
 	start := time.Now()
@@ -78,7 +80,7 @@ func (r *platformRun) runStep(ctx context.Context, s *dockerfile.Stage, st *stag
 	if err := r.b.cache.record(key, l); err != nil {
 		return err
 	}
-	r.apply(st, in, key, l)
+	r.apply(s, st, in, key, l)
 	done := r.event(StepDone, s, i, n, in)
 	done.Duration, done.Emulated, done.Bytes = time.Since(start), ctr.Emulated != nil, layerSize(l)
 	r.tr.send(done)
@@ -93,8 +95,10 @@ func layerSize(l *layer) int64 {
 	return n
 }
 
-// apply adds a step's layer (nil: none) to the stage.
-func (r *platformRun) apply(st *stageResult, in *dockerfile.Instruction, key cacheKey, l *layer) {
+// apply adds a step's layer (nil: none) to the stage and remembers it for
+// --cache-to.
+func (r *platformRun) apply(s *dockerfile.Stage, st *stageResult, in *dockerfile.Instruction, key cacheKey, l *layer) {
+	r.exp.add(key, l, s.Index == r.build.Target().Index)
 	st.key = key
 	if l != nil {
 		st.layers = append(st.layers, l)

@@ -132,4 +132,3 @@ func baseName(s *dockerfile.Stage) string {
 	}
 	return "scratch"
 }
-

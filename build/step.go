@@ -20,9 +20,9 @@ func (r *platformRun) step(ctx context.Context, s *dockerfile.Stage, st *stageRe
 	case *dockerfile.Run:
 		return r.runStep(ctx, s, st, in, c, i, n)
 	case *dockerfile.Copy:
-		return r.copyStep(ctx, s, st, in, &c.Files, c.From, c.Parents, false, nil)
+		return r.copyStep(ctx, s, st, in, i, n, &c.Files, c.From, c.Parents, false, nil)
 	case *dockerfile.Add:
-		return r.copyStep(ctx, s, st, in, &c.Files, dockerfile.Origin{Kind: dockerfile.OriginContext, Stage: -1}, false, true, c)
+		return r.copyStep(ctx, s, st, in, i, n, &c.Files, dockerfile.Origin{Kind: dockerfile.OriginContext, Stage: -1}, false, true, c)
 	case *dockerfile.Workdir:
 		return r.workdirStep(ctx, s, st, in, c)
 	case *dockerfile.Env:

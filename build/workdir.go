@@ -30,8 +30,10 @@ func (r *platformRun) workdirStep(ctx context.Context, s *dockerfile.Stage, st *
 		return err
 	}
 	key := st.key.chain("WORKDIR", dir, fmt.Sprint(uid, gid))
-	if l, ok := r.b.cache.lookup(key); ok {
-		r.apply(st, in, key, l)
+	if l, ok, err := r.lookup(ctx, key); err != nil {
+		return err
+	} else if ok {
+		r.apply(s, st, in, key, l)
 		return nil
 	}
 	tmp, err := os.MkdirTemp(r.b.st.Root(), "workdir-")
@@ -49,7 +51,7 @@ func (r *platformRun) workdirStep(ctx context.Context, s *dockerfile.Stage, st *
 	if err := r.b.cache.record(key, l); err != nil {
 		return err
 	}
-	r.apply(st, in, key, l)
+	r.apply(s, st, in, key, l)
 	return nil
 }
 

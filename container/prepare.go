@@ -110,22 +110,9 @@ func UnpackLayers(ctx context.Context, st *store.Store, img v1.Image) ([]string,
 	}
 	dirs := make([]string, len(layers))
 	for i, l := range layers {
-		diffID, err := l.DiffID()
+		dir, err := UnpackLayer(ctx, st, l)
 		if err != nil {
-			return nil, fmt.Errorf("reading layer %d: %w", i, err)
-		}
-		dir, err := st.Unpacked(ctx, diffID, func(ctx context.Context, dir string) error {
-			rc, err := l.Uncompressed()
-			if err != nil {
-				return err
-			}
-			defer rc.Close()
-			_, err = rootfs.Unpack(ctx, rc, dir, rootfs.WithWhiteoutMode(rootfs.OverlayWhiteouts),
-				rootfs.WithUserXattrs(true), rootfs.WithIgnoreChownErrors(os.Getuid() != 0))
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("unpacking layer %s: %w", diffID, err)
+			return nil, err
 		}
 		dirs[len(layers)-1-i] = dir
 	}
@@ -187,4 +174,27 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// UnpackLayer unpacks one layer into the store once per diffID, in overlay
+// form (whiteouts as 0/0 devices, user.overlay.opaque), and returns its dir.
+func UnpackLayer(ctx context.Context, st *store.Store, l v1.Layer) (string, error) {
+	diffID, err := l.DiffID()
+	if err != nil {
+		return "", fmt.Errorf("reading layer: %w", err)
+	}
+	dir, err := st.Unpacked(ctx, diffID, func(ctx context.Context, dir string) error {
+		rc, err := l.Uncompressed()
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		_, err = rootfs.Unpack(ctx, rc, dir, rootfs.WithWhiteoutMode(rootfs.OverlayWhiteouts),
+			rootfs.WithUserXattrs(true), rootfs.WithIgnoreChownErrors(os.Getuid() != 0))
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("unpacking layer %s: %w", diffID, err)
+	}
+	return dir, nil
 }

@@ -28,6 +28,8 @@ type Output struct {
 	// directory (tar=false).
 	AsTar bool
 	Push  bool // type=image,push=true
+	// PushByDigest pushes without moving a tag (push-by-digest=true).
+	PushByDigest bool
 }
 
 // ParseOutput parses buildx's -o grammar: "type=oci,dest=out.tar,name=x",
@@ -76,7 +78,13 @@ func (o *Output) set(k, v string) error {
 			return fmt.Errorf("push=%q: want true or false", v)
 		}
 		o.Push = b
-	case "oci-mediatypes", "compression", "compression-level", "force-compression", "unpack", "store":
+	case "push-by-digest":
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("push-by-digest=%q: want true or false", v)
+		}
+		o.PushByDigest = b
+	case "name-canonical", "oci-mediatypes", "compression", "compression-level", "force-compression", "unpack", "store":
 		// accepted for buildx compatibility; polyarch writes OCI media types with gzip
 	default:
 		return fmt.Errorf("unknown key %q (polyarch knows type, dest, name, tar, push)", k)

@@ -12,13 +12,14 @@ import (
 
 	"github.com/polyarch/polyarch/build"
 	"github.com/polyarch/polyarch/build/dockerfile"
+	"github.com/polyarch/polyarch/image"
 	"github.com/polyarch/polyarch/platform"
 )
 
 type buildFlags struct {
 	file, target, platforms, network, progress, metadataFile, iidFile, manifest, format string
-	tags, buildArgs, labels, outputs, secrets, annotations                              []string
-	push, load, noCache, pull, tlsVerify, keepGoing, pushPartial                        bool
+	tags, buildArgs, labels, outputs, secrets, annotations, cacheFrom, cacheTo          []string
+	push, load, noCache, pull, tlsVerify, keepGoing, pushPartial, pushByDigest          bool
 	jobs                                                                                int
 	runTimeout                                                                          time.Duration
 }
@@ -61,6 +62,9 @@ files. Several platforms give one multi-platform index in the requested order.`,
 	fl.StringVar(&f.manifest, "manifest", "", "buildah: name the multi-platform result (like -t)")
 	fl.BoolVar(&f.tlsVerify, "tls-verify", true, "buildah: verify registry TLS (false allows plain HTTP)")
 	fl.StringVar(&f.format, "format", "oci", "buildah: image format (oci)")
+	fl.StringArrayVar(&f.cacheFrom, "cache-from", nil, "import build cache: type=registry,ref=REPO:TAG or type=local,src=DIR")
+	fl.StringArrayVar(&f.cacheTo, "cache-to", nil, "export build cache: type=registry,ref=REPO:TAG[,mode=min|max] or type=local,dest=DIR")
+	fl.BoolVar(&f.pushByDigest, "push-by-digest", false, "push each image by digest only, moving no tag (for a later polyarch manifest create)")
 	fl.BoolVar(&f.keepGoing, "keep-going", false, "build the other platforms when one fails, and report each")
 	fl.BoolVar(&f.pushPartial, "push-partial", false, "with --keep-going: tag and push the platforms that succeeded")
 	fl.DurationVar(&f.runTimeout, "run-timeout", 0, "stop a RUN step that runs longer than this (e.g. 30m)")
@@ -93,6 +97,10 @@ func runBuild(cmd *cobra.Command, e *env, f buildFlags, ctxDir string) error {
 	if err != nil {
 		return err
 	}
+	caches, err := cacheOptions(f, src.client)
+	if err != nil {
+		return err
+	}
 	prog, err := e.newProgress(f.progress)
 	if err != nil {
 		return err
@@ -100,6 +108,7 @@ func runBuild(cmd *cobra.Command, e *env, f buildFlags, ctxDir string) error {
 	opts := []build.Option{build.WithFinder(e.finder()), build.WithEvents(prog.event), build.WithNetwork(f.network),
 		build.WithLabels(keyValues(f.labels)), build.WithNoCache(f.noCache), build.WithKeepGoing(f.keepGoing),
 		build.WithRunTimeout(f.runTimeout)}
+	opts = append(opts, caches...)
 	if f.jobs > 0 {
 		opts = append(opts, build.WithJobs(f.jobs))
 	}
@@ -210,6 +219,7 @@ func (e *env) buildContext(dir, dfPath string, secrets []string) (build.Context,
 			return bctx, fmt.Errorf(".dockerignore: %w", err)
 		}
 		bctx.Ignore = m.Excluded
+		bctx.IgnoreExceptions = m.Exclusions()
 	}
 	bctx.Secrets, err = e.secretFlags(secrets)
 	return bctx, err
@@ -242,4 +252,23 @@ func (e *env) buildArgs(list []string) (map[string]string, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+func cacheOptions(f buildFlags, c *image.Client) ([]build.Option, error) {
+	var opts []build.Option
+	for _, s := range f.cacheFrom {
+		ref, err := parseCacheFlag(s, false, c)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, build.WithCacheFrom(ref))
+	}
+	for _, s := range f.cacheTo {
+		ref, err := parseCacheFlag(s, true, c)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, build.WithCacheTo(ref))
+	}
+	return opts, nil
 }

@@ -217,8 +217,8 @@ func (e *env) writeOutputs(ctx context.Context, c *image.Client, out publish.Res
 		}
 		outputs = append(outputs, o)
 	}
-	if f.push {
-		outputs = append(outputs, publish.Output{Kind: publish.Registry, Names: f.tags})
+	if f.push || f.pushByDigest {
+		outputs = append(outputs, publish.Output{Kind: publish.Registry, Names: f.tags, PushByDigest: f.pushByDigest})
 	}
 	for _, o := range outputs {
 		if err := e.writeOutput(ctx, c, out, o, f.tags); err != nil {
@@ -235,13 +235,24 @@ func (e *env) writeOutput(ctx context.Context, c *image.Client, out publish.Resu
 	}
 	switch o.Kind {
 	case publish.Registry, publish.Image:
-		if o.Kind == publish.Image && !o.Push {
+		if o.Kind == publish.Image && !o.Push && !o.PushByDigest {
 			return nil
 		}
 		if len(names) == 0 {
 			return fmt.Errorf("--push needs a name: give -t REF")
 		}
 		for _, n := range names {
+			if o.PushByDigest {
+				ref, err := c.ParseReference(n)
+				if err != nil {
+					return err
+				}
+				d, err := resultDescriptor(out)
+				if err != nil {
+					return err
+				}
+				n = ref.Context().Name() + "@" + d.Digest.String()
+			}
 			var err error
 			if out.Index != nil {
 				err = c.Push(ctx, n, out.Index)
