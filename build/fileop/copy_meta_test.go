@@ -181,6 +181,38 @@ func TestCopyReproducesParents(t *testing.T) {
 	}
 }
 
+// TestCopyMergesDirectoryXattrs: a copied directory over an existing one
+// adds its xattrs to the image's, and a dangling symlink as Dest is
+// written through, inside the image.
+func TestCopyMergesDirectoryXattrs(t *testing.T) {
+	requireRoot(t)
+	req := setup(t, copyCase{
+		ctx: []node{
+			{Path: "dir/sub", Kind: "d", Xattr: map[string]string{"user.s": "src"}},
+			{Path: "dir/sub/f", Kind: "f"},
+			fileF,
+		},
+		target: [][]node{{
+			{Path: "o/sub", Kind: "d", Xattr: map[string]string{"user.t": "img", "user.s": "old"}},
+			{Path: "link", Kind: "l", Data: "../../new/name"},
+		}},
+	})
+	req.Sources, req.Dest = []string{"dir"}, "/o"
+	if err := Copy(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	x, err := readXattrs(filepath.Join(req.Out, "o/sub"))
+	if err != nil || string(x["user.t"]) != "img" || string(x["user.s"]) != "src" {
+		t.Errorf("xattrs of o/sub = %q, %v; want user.t=img, user.s=src", x, err)
+	}
+	req.Out = filepath.Join(t.TempDir(), "out2")
+	req.Sources, req.Dest = []string{"f.txt"}, "/link"
+	if err := Copy(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	checkTree(t, req.Out, map[string]string{"new": "d 0755 0:0", "new/name": "f 0640 0:0 hi"})
+}
+
 // TestCopyFromLayers copies from a stage made of overlay layers: whiteouts
 // and opaque directories are respected and no overlay xattr is copied.
 func TestCopyFromLayers(t *testing.T) {

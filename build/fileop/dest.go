@@ -114,9 +114,36 @@ func (d *dest) ensureChild(p entry, name string, mk func() (meta, error), overwr
 	} else {
 		m, err = mk()
 	}
+	if err == nil && exists && overwrite {
+		// The image's xattrs stay unless the new metadata sets them, as
+		// copying xattrs onto an existing directory does.
+		m.xattrs, err = d.mergeXattrs(rel, e.host, m.xattrs)
+	}
 	if err != nil {
 		return entry{}, err
 	}
 	d.setDirMeta(rel, m)
 	return d.view.child(p, name)
+}
+
+// mergeXattrs returns the xattrs the directory rel has so far (those
+// recorded for Out, else those of its host entry) overridden by over.
+func (d *dest) mergeXattrs(rel, host string, over map[string][]byte) (map[string][]byte, error) {
+	var x map[string][]byte
+	if f, ok := d.fixups[rel]; ok {
+		x = f.xattrs
+	} else {
+		var err error
+		if x, err = readXattrs(host); err != nil {
+			return nil, err
+		}
+	}
+	merged := make(map[string][]byte, len(x)+len(over))
+	for k, v := range x {
+		merged[k] = v
+	}
+	for k, v := range over {
+		merged[k] = v
+	}
+	return merged, nil
 }

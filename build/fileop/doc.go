@@ -53,8 +53,16 @@
 //   - A .dockerignore'd path is invisible even through a symlink to it; an
 //     ignored directory is searched for re-included paths only when
 //     Request.IgnoreExceptions says the patterns have "!" exceptions.
+//   - A heredoc is copied like a source file named after it, as BuildKit
+//     does: "COPY <<EOF /app/conf" writes /app/conf, "COPY <<EOF /app/"
+//     writes /app/EOF.
 //   - ADD archive whiteout entries (.wh.*) are applied within the archive,
-//     not written as files.
+//     not written as files; an archive's implied parent directories keep
+//     the image's metadata (as extracting in place does), listed ones take
+//     the archive's.
+//   - A download is named after the URL's last path segment (the
+//     Dockerfile frontend's rule), else Content-Disposition, else
+//     "__unnamed__".
 //
 // The package does not resolve --chown names (the caller passes ids), does
 // not mount, and does not compute cache keys.

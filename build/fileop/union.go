@@ -82,8 +82,13 @@ func isWhiteout(fi fs.FileInfo) bool {
 	return ok && st.Rdev == 0
 }
 
-// isOpaque reports whether the directory at host carries the opaque xattr.
-func (u *Union) isOpaque(host string) bool {
+// opaqueAt reports whether the directory host of layer i hides the layers
+// below it. The lowest layer has nothing below, so it is not asked (a
+// plain directory then costs no xattr lookups).
+func (u *Union) opaqueAt(i int, host string) bool {
+	if i == len(u.dirs)-1 {
+		return false
+	}
 	buf := make([]byte, 8)
 	n, err := unix.Lgetxattr(host, u.opaque, buf)
 	return err == nil && n == 1 && buf[0] == 'y'
@@ -93,7 +98,7 @@ func (u *Union) isOpaque(host string) bool {
 func (u *Union) root() (entry, error) {
 	e := entry{layer: -1}
 	for i, d := range u.dirs {
-		fi, err := os.Lstat(d)
+		fi, err := os.Stat(d) // the layer directories themselves are the caller's: follow them
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -107,7 +112,7 @@ func (u *Union) root() (entry, error) {
 			e.host, e.layer, e.fi = d, i, fi
 		}
 		e.layers = append(e.layers, i)
-		if u.isOpaque(d) {
+		if u.opaqueAt(i, d) {
 			break
 		}
 	}
@@ -145,7 +150,7 @@ func (u *Union) child(p entry, name string) (entry, error) {
 			break // a lower whiteout or non-directory ends the merge
 		}
 		out.layers = append(out.layers, i)
-		if u.isOpaque(h) {
+		if u.opaqueAt(i, h) {
 			break
 		}
 	}
@@ -204,14 +209,14 @@ func (u *Union) readDir(p entry) ([]entry, error) {
 				e := entry{rel: path.Join(p.rel, d.Name()), host: h, layer: i, fi: fi}
 				s = &slot{e: e}
 				if fi.IsDir() {
-					s.e.layers, s.open = []int{i}, !u.isOpaque(h)
+					s.e.layers, s.open = []int{i}, !u.opaqueAt(i, h)
 				}
 				slots[d.Name()] = s
 			case !fi.IsDir():
 				s.open = false
 			default:
 				s.e.layers = append(s.e.layers, i)
-				s.open = !u.isOpaque(h)
+				s.open = !u.opaqueAt(i, h)
 			}
 		}
 	}
