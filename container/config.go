@@ -33,8 +33,9 @@ func command(cfg v1.Config, o options) ([]string, error) {
 }
 
 // environment merges the image's env with overrides, keeping order, and
-// adds the default PATH (and TERM for a terminal) when missing.
-func environment(image []string, o options) []string {
+// adds the default PATH, HOSTNAME, HOME (the user's, from /etc/passwd) and
+// TERM for a terminal when missing.
+func environment(image []string, o options, home string) []string {
 	var out []string
 	index := map[string]int{}
 	set := func(kv string) {
@@ -62,7 +63,7 @@ func environment(image []string, o options) []string {
 		set("TERM=xterm")
 	}
 	if _, ok := index["HOME"]; !ok {
-		set("HOME=/root")
+		set("HOME=" + home)
 	}
 	return out
 }

@@ -44,12 +44,12 @@ func TestCommand(t *testing.T) {
 }
 
 func TestEnvironment(t *testing.T) {
-	got := environment([]string{"PATH=/bin", "A=1"}, options{env: []string{"A=2", "B=3"}, tty: true})
+	got := environment([]string{"PATH=/bin", "A=1"}, options{env: []string{"A=2", "B=3"}, tty: true}, "/root")
 	want := []string{"PATH=/bin", "A=2", "B=3", "HOSTNAME=polyarch", "TERM=xterm", "HOME=/root"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v want %v", got, want)
 	}
-	if got := environment(nil, options{}); got[0] != "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" {
+	if got := environment(nil, options{}, "/"); got[0] != "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" {
 		t.Fatalf("default PATH missing: %v", got)
 	}
 }
@@ -90,5 +90,19 @@ func TestResolveUser(t *testing.T) {
 		if err != nil || uid != tc.uid || gid != tc.gid || !reflect.DeepEqual(groups, tc.groups) {
 			t.Errorf("%q: got %d:%d %v %v, want %d:%d %v", tc.spec, uid, gid, groups, err, tc.uid, tc.gid, tc.groups)
 		}
+	}
+}
+
+func TestHomeDir(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "etc"), 0o755)
+	os.WriteFile(filepath.Join(dir, "etc/passwd"), []byte("root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\nnohome:x:7:7:::/bin/sh\n"), 0o644)
+	for uid, want := range map[uint32]string{0: "/root", 1000: "/home/app", 7: "/", 4242: "/"} {
+		if got := HomeDir([]string{dir}, uid); got != want {
+			t.Errorf("HomeDir(%d) = %q, want %q", uid, got, want)
+		}
+	}
+	if got := HomeDir(nil, 0); got != "/root" {
+		t.Errorf("no passwd: %q", got)
 	}
 }

@@ -86,11 +86,11 @@ func (c *Container) build(ctx context.Context, cfg v1.Config, lowers []string, o
 	if spec.Args, err = command(cfg, o); err != nil {
 		return err
 	}
-	spec.Env = environment(cfg.Env, o)
-	spec.Dir = firstNonEmpty(o.workdir, cfg.WorkingDir)
 	if spec.UID, spec.GID, spec.Groups, err = ResolveUser(lowers, firstNonEmpty(o.user, cfg.User)); err != nil {
 		return err
 	}
+	spec.Env = environment(cfg.Env, o, HomeDir(lowers, spec.UID))
+	spec.Dir = firstNonEmpty(o.workdir, cfg.WorkingDir)
 	if spec.Files, err = c.networkFiles(o); err != nil {
 		return err
 	}

@@ -115,3 +115,18 @@ func atou(s string, def uint32) uint32 {
 	}
 	return uint32(n)
 }
+
+// HomeDir is the home directory of uid in the image's /etc/passwd: "/root"
+// for root without an entry, "/" for other users without one (Docker's
+// rule for HOME).
+func HomeDir(lowers []string, uid uint32) string {
+	for _, f := range readDB(lowers, "etc/passwd") {
+		if len(f) > 5 && atou(f[2], ^uint32(0)) == uid && f[5] != "" {
+			return f[5]
+		}
+	}
+	if uid == 0 {
+		return "/root"
+	}
+	return "/"
+}

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -27,6 +28,9 @@ const specFD = 3
 // the command's, 128+signal, 127 when it cannot start, 125 when the
 // sandbox itself fails.
 func Init(stderr io.Writer) int {
+	// no_new_privs and the capability bounding set are per thread: keep
+	// this goroutine on one thread, which also forks the command.
+	runtime.LockOSThread()
 	spec, raw, err := readSpec()
 	if err == nil && lostCapabilities() && len(os.Args) < 3 {
 		// newuidmap mapped us only after our exec, which therefore dropped
@@ -157,6 +161,9 @@ func enter(spec Spec) error {
 		return err
 	}
 	if err := pivot(spec.Root); err != nil {
+		return err
+	}
+	if err := dropCapabilities(); err != nil {
 		return err
 	}
 	return unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)

@@ -12,23 +12,76 @@ import (
 )
 
 // mountOverlay mounts the overlay of spec.Lower (+ Upper) at spec.Root.
-// Layer paths are given relative to their common parent when that keeps
-// the option string under the kernel's one-page limit.
+// It uses the new mount API, one "lowerdir+" per layer (Linux ≥ 6.8), so
+// neither commas in paths nor the one-page limit of mount(2)'s option
+// string matter; older kernels get the classic option string.
 func mountOverlay(spec Spec) error {
 	if len(spec.Lower) == 0 {
 		return nil
 	}
-	lower := strings.Join(spec.Lower, ":")
-	opts := "lowerdir=" + lower
+	if len(spec.Lower) == 1 && spec.Upper == "" {
+		// overlay needs two layers without an upper: bind the single one read-only
+		return bindMount(spec.Lower[0], spec.Root, true)
+	}
+	fsErr := overlayFsconfig(spec)
+	if fsErr == nil {
+		return nil
+	}
+	if err := overlayClassic(spec); err != nil {
+		return fmt.Errorf("%w (with the new mount API: %v)", err, fsErr)
+	}
+	return nil
+}
+
+func overlayFsconfig(spec Spec) error {
+	fd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("fsopen overlay: %w", err)
+	}
+	defer unix.Close(fd)
+	set := func(k, v string) {
+		if err == nil {
+			if e := unix.FsconfigSetString(fd, k, v); e != nil {
+				err = fmt.Errorf("overlay option %s=%s: %w", k, v, e)
+			}
+		}
+	}
+	for _, l := range spec.Lower {
+		set("lowerdir+", l)
+	}
+	if spec.Upper != "" {
+		set("upperdir", spec.Upper)
+		set("workdir", spec.Work)
+	}
+	if err == nil && spec.UserXattr {
+		if e := unix.FsconfigSetFlag(fd, "userxattr"); e != nil {
+			err = fmt.Errorf("overlay option userxattr: %w", e)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if err := unix.FsconfigCreate(fd); err != nil {
+		return fmt.Errorf("creating overlay: %w", err)
+	}
+	mfd, err := unix.Fsmount(fd, unix.FSMOUNT_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("fsmount overlay: %w", err)
+	}
+	defer unix.Close(mfd)
+	if err := unix.MoveMount(mfd, "", unix.AT_FDCWD, spec.Root, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return fmt.Errorf("attaching overlay at %s: %w", spec.Root, err)
+	}
+	return nil
+}
+
+func overlayClassic(spec Spec) error {
+	opts := "lowerdir=" + strings.Join(spec.Lower, ":")
 	if spec.Upper != "" {
 		opts += ",upperdir=" + spec.Upper + ",workdir=" + spec.Work
 	}
 	if spec.UserXattr {
 		opts += ",userxattr"
-	}
-	if len(spec.Lower) == 1 && spec.Upper == "" {
-		// overlay needs two layers without an upper: bind the single one read-only
-		return bindMount(spec.Lower[0], spec.Root, true)
 	}
 	if len(opts) > 4000 {
 		return fmt.Errorf("mounting overlay: %d layers give a %d-byte option string, over the kernel's limit", len(spec.Lower), len(opts))

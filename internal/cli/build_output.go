@@ -11,8 +11,6 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/spf13/cobra"
 
@@ -179,14 +177,13 @@ func (e *env) finishBuild(cmd *cobra.Command, st *store.Store, res *build.Result
 
 // indexOf makes the multi-platform index, in the requested order.
 func indexOf(res *build.Result) (v1.ImageIndex, error) {
-	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	entries := make([]publish.IndexEntry, len(res.Images))
 	for i, img := range res.Images {
 		p := res.Platforms[i]
-		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
-			MediaType: types.OCIManifestSchema1,
-			Platform:  &v1.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}}})
+		entries[i] = publish.IndexEntry{Source: platform.Format(p), Image: img,
+			Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}}}
 	}
-	return idx, nil
+	return publish.AssembleIndex(entries)
 }
 
 func resultDescriptor(r publish.Result) (v1.Descriptor, error) {

@@ -70,7 +70,7 @@ func TestRunIsolation(t *testing.T) {
 	escapes := map[string]string{
 		"host file":       "cat " + hostFile,
 		"proc 1 root":     "cat /proc/1/root" + hostFile,
-		"mount":           "mount -t tmpfs none /mnt",
+		"mount":           "mount -t tmpfs none /tmp",
 		"mknod":           "mknod /tmp/sda b 8 0",
 		"kill host pid 1": "kill -0 " + "1 && test $(cat /proc/1/cmdline | tr -d '\\0') != init && exit 1; kill -9 99999",
 		"host devices":    "test -e /dev/sda || test -e /dev/vda || test -e /dev/kmsg",
