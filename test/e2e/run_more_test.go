@@ -146,3 +146,45 @@ func TestKilledPolyarchLeavesNothing(t *testing.T) {
 		t.Fatalf("prune: %s", r.stdout)
 	}
 }
+
+// TestKilledPullLeavesStoreConsistent kills polyarch with SIGKILL while it
+// pulls the 48 MB debian image: nothing half-written is trusted, the next
+// pull succeeds and prune reclaims the leftovers.
+func TestKilledPullLeavesStoreConsistent(t *testing.T) {
+	reg := registry(t)
+	root := storeFlag(t)
+	dir := strings.TrimPrefix(root, "--root=")
+	killed := false
+	for attempt := 0; attempt < 5 && !killed; attempt++ {
+		cmd := exec.Command(bin, root, "pull", "--platform", "linux/arm64", reg+"/library/debian:bookworm")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 2000; i++ { // until a temp file shows the download under way
+			if m, _ := filepath.Glob(filepath.Join(dir, "tmp", "*")); len(m) > 0 {
+				_ = cmd.Process.Signal(syscall.SIGKILL)
+				killed = true
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		_ = cmd.Wait()
+		if !killed {
+			polyarch(t, runOpts{}, root, "rmi", reg+"/library/debian:bookworm").mustOK(t)
+			polyarch(t, runOpts{}, root, "prune").mustOK(t)
+		}
+	}
+	if !killed {
+		t.Fatal("never caught the pull in the middle")
+	}
+	polyarch(t, runOpts{}, root, "images").mustOK(t)
+	polyarch(t, runOpts{}, root, "pull", "--platform", "linux/arm64", reg+"/library/debian:bookworm").mustOK(t)
+	r := polyarch(t, runOpts{}, root, "run", "--platform", "linux/arm64", reg+"/library/debian:bookworm", "dpkg", "--print-architecture").mustOK(t)
+	if strings.TrimSpace(r.stdout) != "arm64" {
+		t.Fatalf("got %q", r.stdout)
+	}
+	polyarch(t, runOpts{}, root, "prune").mustOK(t)
+	if m, _ := filepath.Glob(filepath.Join(dir, "tmp", "*")); len(m) != 0 {
+		t.Fatalf("prune left temp files: %v", m)
+	}
+}
