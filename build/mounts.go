@@ -1,18 +1,20 @@
 package build
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/polyarch/polyarch/build/dockerfile"
+	"github.com/polyarch/polyarch/container"
 	"github.com/polyarch/polyarch/platform"
 	"github.com/polyarch/polyarch/sandbox"
 )
 
 // runMounts turns RUN --mount flags into sandbox mounts.
-func (r *platformRun) runMounts(st *stageResult, c *dockerfile.Run) ([]sandbox.Mount, error) {
+func (r *platformRun) runMounts(ctx context.Context, st *stageResult, c *dockerfile.Run) ([]sandbox.Mount, error) {
 	var out []sandbox.Mount
 	for _, m := range c.Mounts {
 		target := absPath(st.cfg.Config.WorkingDir, m.Target)
@@ -26,11 +28,11 @@ func (r *platformRun) runMounts(st *stageResult, c *dockerfile.Run) ([]sandbox.M
 			}
 			out = append(out, sandbox.Mount{Source: dir, Target: target, ReadOnly: m.ReadOnly})
 		case dockerfile.MountBind:
-			src, err := r.bindSource(m)
+			mt, err := r.bindMount(ctx, st, m, target)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, sandbox.Mount{Source: src, Target: target, ReadOnly: true})
+			out = append(out, mt)
 		case dockerfile.MountSecret:
 			mt, ok, err := r.secretMount(m)
 			if err != nil {
@@ -75,16 +77,39 @@ func (r *platformRun) cacheDir(st *stageResult, m dockerfile.Mount, target strin
 	return dir, nil
 }
 
-// bindSource is the host path of a bind mount from the build context.
-func (r *platformRun) bindSource(m dockerfile.Mount) (string, error) {
-	if m.From.Kind != dockerfile.OriginContext && m.From.Kind != dockerfile.OriginNone {
-		return "", fmt.Errorf("RUN --mount=type=bind,from=%s is not supported yet: COPY --from the files instead", m.From.Kind)
+// bindMount mounts a source read-only: a path of the build context, or
+// (from=stage|image) a path of that filesystem through a read-only overlay
+// of its layers.
+func (r *platformRun) bindMount(ctx context.Context, st *stageResult, m dockerfile.Mount, target string) (sandbox.Mount, error) {
+	var lowers []string
+	switch m.From.Kind {
+	case dockerfile.OriginContext, dockerfile.OriginNone:
+		p, err := r.bctx.path(m.Source)
+		if err != nil {
+			return sandbox.Mount{}, fmt.Errorf("RUN --mount=type=bind,source=%s: %w", m.Source, err)
+		}
+		return sandbox.Mount{Source: p, Target: target, ReadOnly: true}, nil
+	case dockerfile.OriginStage:
+		prev := r.stage(m.From.Stage)
+		if prev == nil {
+			return sandbox.Mount{}, fmt.Errorf("RUN --mount from stage %d: not built", m.From.Stage)
+		}
+		lowers = prev.lowers()
+	case dockerfile.OriginImage:
+		img, err := r.b.images.Get(ctx, m.From.Image, st.platform)
+		if err != nil {
+			return sandbox.Mount{}, fmt.Errorf("RUN --mount from=%s: %w", m.From.Image, err)
+		}
+		if lowers, err = container.UnpackLayers(ctx, r.b.st, img); err != nil {
+			return sandbox.Mount{}, err
+		}
+	default:
+		return sandbox.Mount{Type: "tmpfs", Target: target}, nil // from=scratch: an empty dir
 	}
-	p, err := r.bctx.path(m.Source)
-	if err != nil {
-		return "", fmt.Errorf("RUN --mount=type=bind,source=%s: %w", m.Source, err)
+	if len(lowers) == 0 {
+		return sandbox.Mount{Type: "tmpfs", Target: target}, nil
 	}
-	return p, nil
+	return sandbox.Mount{Type: "overlay", Lower: lowers, Source: m.Source, Target: target, ReadOnly: true}, nil
 }
 
 // secretMount mounts a --secret at /run/secrets/<id> (or the target).

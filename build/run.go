@@ -39,7 +39,7 @@ func (r *platformRun) runStep(ctx context.Context, s *dockerfile.Stage, st *stag
 		return err
 	}
 	defer cleanup()
-	mounts, err := r.runMounts(st, c)
+	mounts, err := r.runMounts(ctx, st, c)
 	if err != nil {
 		return err
 	}
@@ -125,12 +125,6 @@ func runKeyParts(st *stageResult, c *dockerfile.Run, argv, env []string, network
 func (r *platformRun) runLogged(ctx context.Context, s *dockerfile.Stage, in *dockerfile.Instruction, spec sandbox.Spec, i, n int) (int, string, error) {
 	tmpl := r.event(StepLog, s, i, n, in)
 	w := &lineWriter{send: func(line string) { e := tmpl; e.Line = line; r.tr.send(e) }}
-	select {
-	case r.sem <- struct{}{}:
-	case <-ctx.Done():
-		return 0, "", ctx.Err()
-	}
-	defer func() { <-r.sem }()
 	runCtx, opts := ctx, []sandbox.Option{}
 	if t := r.b.o.runTimeout; t > 0 {
 		var cancel context.CancelFunc

@@ -115,8 +115,13 @@ func (r *platformRun) runStage(ctx context.Context, s *dockerfile.Stage) (*stage
 	r.tr.send(ev)
 	for i := range s.Instructions {
 		in := &s.Instructions[i]
+		if err := r.acquire(ctx); err != nil {
+			return nil, err
+		}
 		r.tr.send(r.event(StepStart, s, i+1, n, in))
-		if err := r.step(ctx, s, st, in, i+1, n); err != nil {
+		err := r.step(ctx, s, st, in, i+1, n)
+		r.release()
+		if err != nil {
 			return nil, stageErr(r.plan, s, in.Line, err)
 		}
 	}
@@ -132,3 +137,15 @@ func baseName(s *dockerfile.Stage) string {
 	}
 	return "scratch"
 }
+
+// acquire takes one of the -j job slots for a step; release gives it back.
+func (r *platformRun) acquire(ctx context.Context) error {
+	select {
+	case r.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *platformRun) release() { <-r.sem }

@@ -252,6 +252,9 @@ func userMount(root string, m Mount, onlyExisting bool) error {
 			return nil
 		}
 	}
+	if m.Type == "overlay" {
+		return overlayMount(root, dst, m)
+	}
 	if m.Type == "tmpfs" {
 		if err := ensure(dst, false); err != nil {
 			return fmt.Errorf("creating mount point %s: %w", m.Target, err)
@@ -304,4 +307,36 @@ func loopbackUp() error {
 		return fmt.Errorf("bringing loopback up: %w", err)
 	}
 	return nil
+}
+
+// overlayMount mounts a read-only overlay of m.Lower at dst, or only its
+// path m.Source: the overlay goes to a hidden dir in /dev (a tmpfs of the
+// sandbox), and the sub-path is bound from there.
+func overlayMount(root, dst string, m Mount) error {
+	sub := strings.Trim(m.Source, "/")
+	if sub == "" || sub == "." {
+		if err := ensure(dst, false); err != nil {
+			return fmt.Errorf("creating mount point %s: %w", m.Target, err)
+		}
+		return mountOverlay(Spec{Root: dst, Lower: m.Lower, UserXattr: true})
+	}
+	hidden, err := os.MkdirTemp(filepath.Join(root, "dev"), ".polyarch-mount-")
+	if err != nil {
+		return fmt.Errorf("mounting %s: %w", m.Target, err)
+	}
+	if err := mountOverlay(Spec{Root: hidden, Lower: m.Lower, UserXattr: true}); err != nil {
+		return err
+	}
+	src, err := inRoot(hidden, sub)
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(src)
+	if err != nil {
+		return fmt.Errorf("mount source %s: %w", m.Source, err)
+	}
+	if err := ensure(dst, !st.IsDir()); err != nil {
+		return fmt.Errorf("creating mount point %s: %w", m.Target, err)
+	}
+	return bindMount(src, dst, true)
 }

@@ -62,6 +62,9 @@ type Spec struct {
 type Mount struct {
 	Source   string `json:"source,omitempty"` // host path (bind), "" for tmpfs
 	Target   string `json:"target"`           // path inside Root
-	Type     string `json:"type,omitempty"`   // "bind" (default) or "tmpfs"
+	Type     string `json:"type,omitempty"`   // "bind" (default), "tmpfs" or "overlay"
 	ReadOnly bool   `json:"readonly,omitempty"`
+	// Lower are the layer dirs (uppermost first) of a read-only "overlay"
+	// mount: another stage's or image's filesystem.
+	Lower []string `json:"lower,omitempty"`
 }

@@ -205,3 +205,64 @@ func TestBuildKeepGoingAndRunTimeout(t *testing.T) {
 	r = polyarch(t, runOpts{}, root, "build", "--run-timeout", "2s", "--platform", "linux/arm64", "--build-arg", "REG="+reg, hang)
 	r.mustFail(t, "--run-timeout 2s", "Dockerfile:3")
 }
+
+func TestBuildRunMounts(t *testing.T) {
+	df := `ARG REG
+FROM $REG/library/busybox AS tools
+RUN mkdir -p /opt/tool && echo tool-from-stage > /opt/tool/t.txt
+FROM $REG/library/busybox
+RUN --mount=type=bind,from=tools,source=/opt/tool,target=/mnt/tool cat /mnt/tool/t.txt > /copied
+RUN --mount=type=bind,from=tools,target=/mnt/all cat /mnt/all/opt/tool/t.txt >> /copied
+RUN --mount=type=bind,source=ctx.txt,target=/ctx.txt cat /ctx.txt >> /copied
+RUN --mount=type=cache,target=/var/cache/x echo hi >> /var/cache/x/log && wc -l < /var/cache/x/log > /cachecount
+RUN --mount=type=tmpfs,target=/scratch touch /scratch/x
+RUN --mount=type=secret,id=token wc -c < /run/secrets/token > /secretlen
+`
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "token")
+	os.WriteFile(secret, []byte("s3cr3t-value"), 0o600)
+	got := buildAndRun(t, "linux/arm64", df, map[string]string{"ctx.txt": "from-context\n"},
+		"cat /copied /cachecount /secretlen; ls /mnt /scratch /var/cache /run/secrets 2>&1 | wc -l",
+		"--secret", "id=token,src="+secret)
+	want := "tool-from-stage\ntool-from-stage\nfrom-context\n1\n12\n4\n"
+	if got != want {
+		t.Fatalf("got %q want %q", got, want)
+	}
+}
+
+// TestBuildSecretsLeaveNoTrace: a secret's value is in no layer, config,
+// cache record or progress line.
+func TestBuildSecretsLeaveNoTrace(t *testing.T) {
+	reg := registry(t)
+	root := storeFlag(t)
+	value := "polyarch-secret-4f1d9c"
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "token")
+	os.WriteFile(secret, []byte(value), 0o600)
+	ctx := writeContext(t, map[string]string{"Dockerfile": "ARG REG\nFROM $REG/library/busybox\n" +
+		"RUN --mount=type=secret,id=token,required=true cat /run/secrets/token | wc -c > /len && ls /run/secrets\n"})
+	out, fsDir := filepath.Join(dir, "oci"), filepath.Join(dir, "fs")
+	r := polyarch(t, runOpts{}, root, "build", "--progress", "plain", "--platform", "linux/arm64",
+		"--build-arg", "REG="+reg, "--secret", "id=token,src="+secret, "-o", "type=oci,tar=false,dest="+out,
+		"-o", "type=local,dest="+fsDir, ctx).mustOK(t)
+	if strings.Contains(r.stderr+r.stdout, value) {
+		t.Fatal("the secret value appeared in the build output")
+	}
+	storeDir := strings.TrimPrefix(root, "--root=")
+	if b, err := os.ReadFile(filepath.Join(fsDir, "len")); err != nil || strings.TrimSpace(string(b)) != "22" {
+		t.Fatalf("the RUN did not see the secret: %q %v", b, err)
+	}
+	for _, d := range []string{out, storeDir, fsDir} {
+		filepath.Walk(d, func(p string, info os.FileInfo, err error) error {
+			if err != nil || !info.Mode().IsRegular() {
+				return nil
+			}
+			b, _ := os.ReadFile(p)
+			if strings.Contains(string(b), value) {
+				t.Errorf("secret value found in %s", p)
+			}
+			return nil
+		})
+	}
+	polyarch(t, runOpts{}, root, "build", "--platform", "linux/arm64", "--build-arg", "REG="+reg, ctx).mustFail(t, "secret token is required")
+}
