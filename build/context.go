@@ -18,6 +18,8 @@ type Context struct {
 	IgnoreExceptions bool
 	// Secrets maps --secret ids to host files.
 	Secrets map[string]string
+	// SSH maps --ssh ids to agent sockets.
+	SSH map[string]string
 }
 
 // path resolves rel inside the context directory, never outside it.

@@ -14,9 +14,12 @@ import (
 )
 
 // runMounts turns RUN --mount flags into sandbox mounts.
-func (r *platformRun) runMounts(ctx context.Context, st *stageResult, c *dockerfile.Run) ([]sandbox.Mount, error) {
+// The returned environment (secrets exposed as variables, SSH_AUTH_SOCK)
+// stays out of the cache key.
+func (r *platformRun) runMounts(ctx context.Context, st *stageResult, c *dockerfile.Run) ([]sandbox.Mount, []string, error) {
 	var out []sandbox.Mount
-	for _, m := range c.Mounts {
+	var env []string
+	for i, m := range c.Mounts {
 		target := absPath(st.cfg.Config.WorkingDir, m.Target)
 		switch m.Type {
 		case dockerfile.MountTmpfs:
@@ -24,28 +27,34 @@ func (r *platformRun) runMounts(ctx context.Context, st *stageResult, c *dockerf
 		case dockerfile.MountCache:
 			dir, err := r.cacheDir(st, m, target)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			out = append(out, sandbox.Mount{Source: dir, Target: target, ReadOnly: m.ReadOnly})
 		case dockerfile.MountBind:
 			mt, err := r.bindMount(ctx, st, m, target)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			out = append(out, mt)
 		case dockerfile.MountSecret:
-			mt, ok, err := r.secretMount(m)
+			mts, vars, err := r.secretMount(m)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			if ok {
-				out = append(out, mt)
+			out, env = append(out, mts...), append(env, vars...)
+		case dockerfile.MountSSH:
+			mt, v, err := r.sshMount(m, i)
+			if err != nil {
+				return nil, nil, err
+			}
+			if v != "" {
+				out, env = append(out, mt), append(env, v)
 			}
 		default:
-			return nil, fmt.Errorf("RUN --mount=type=%s is not supported yet", m.Type)
+			return nil, nil, fmt.Errorf("RUN --mount=type=%s is not supported", m.Type)
 		}
 	}
-	return out, nil
+	return out, env, nil
 }
 
 // cacheDir is a persistent cache mount dir, keyed by id (default: the
@@ -112,22 +121,45 @@ func (r *platformRun) bindMount(ctx context.Context, st *stageResult, m dockerfi
 	return sandbox.Mount{Type: "overlay", Lower: lowers, Source: m.Source, Target: target, ReadOnly: true}, nil
 }
 
-// secretMount mounts a --secret at /run/secrets/<id> (or the target).
-func (r *platformRun) secretMount(m dockerfile.Mount) (sandbox.Mount, bool, error) {
-	id := m.ID
-	if id == "" {
-		id = filepath.Base(m.Target)
-	}
-	src, ok := r.bctx.Secrets[id]
+// secretMount exposes a --secret as a read-only file (/run/secrets/<id>
+// or the target) and/or an environment variable (env=).
+func (r *platformRun) secretMount(m dockerfile.Mount) ([]sandbox.Mount, []string, error) {
+	src, ok := r.bctx.Secrets[m.ID]
 	if !ok {
 		if m.Required {
-			return sandbox.Mount{}, false, fmt.Errorf("secret %s is required: pass --secret id=%s,src=FILE", id, id)
+			return nil, nil, fmt.Errorf("secret %s is required: pass --secret id=%s,src=FILE", m.ID, m.ID)
 		}
-		return sandbox.Mount{}, false, nil
+		return nil, nil, nil
+	}
+	var mounts []sandbox.Mount
+	var env []string
+	if m.Target != "" {
+		mounts = append(mounts, sandbox.Mount{Source: src, Target: m.Target, ReadOnly: true})
+	}
+	if m.Env != nil {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return nil, nil, fmt.Errorf("secret %s: %w", m.ID, err)
+		}
+		env = append(env, *m.Env+"="+string(b))
+	}
+	return mounts, env, nil
+}
+
+// sshMount forwards an SSH agent socket given with --ssh (id default or
+// named) at the target (default /run/buildkit/ssh_agent.N) and sets
+// SSH_AUTH_SOCK.
+func (r *platformRun) sshMount(m dockerfile.Mount, n int) (sandbox.Mount, string, error) {
+	sock, ok := r.bctx.SSH[m.ID]
+	if !ok {
+		if m.Required {
+			return sandbox.Mount{}, "", fmt.Errorf("ssh %s is required: pass --ssh %s=SOCKET (or --ssh default with SSH_AUTH_SOCK set)", m.ID, m.ID)
+		}
+		return sandbox.Mount{}, "", nil
 	}
 	target := m.Target
 	if target == "" {
-		target = "/run/secrets/" + id
+		target = fmt.Sprintf("/run/buildkit/ssh_agent.%d", n)
 	}
-	return sandbox.Mount{Source: src, Target: target, ReadOnly: true}, true, nil
+	return sandbox.Mount{Source: sock, Target: target}, "SSH_AUTH_SOCK=" + target, nil
 }

@@ -39,7 +39,7 @@ func (r *platformRun) runStep(ctx context.Context, s *dockerfile.Stage, st *stag
 		return err
 	}
 	defer cleanup()
-	mounts, err := r.runMounts(ctx, st, c)
+	mounts, mountEnv, err := r.runMounts(ctx, st, c)
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func (r *platformRun) runStep(ctx context.Context, s *dockerfile.Stage, st *stag
 		return nil
 	}
 	start := time.Now()
-	env := append(append([]string(nil), in.Env...), kvStrings(r.plan.ProxyArgs)...)
+	env := append(append(append([]string(nil), in.Env...), kvStrings(r.plan.ProxyArgs)...), mountEnv...)
 	ctr, err := container.FromLayers(ctx, r.b.st, st.lowers(), st.cfg.Config, st.platform,
 		container.WithEntrypoint(""), container.WithArgs(args...), container.WithEnv(env...),
 		container.WithNetwork(network), container.WithMounts(append(mounts, heredocMounts...)...),

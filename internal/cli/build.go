@@ -18,7 +18,7 @@ import (
 
 type buildFlags struct {
 	file, target, platforms, network, progress, metadataFile, iidFile, manifest, format string
-	tags, buildArgs, labels, outputs, secrets, annotations, cacheFrom, cacheTo          []string
+	tags, buildArgs, labels, outputs, secrets, ssh, annotations, cacheFrom, cacheTo     []string
 	push, load, noCache, pull, tlsVerify, keepGoing, pushPartial, pushByDigest          bool
 	jobs                                                                                int
 	runTimeout                                                                          time.Duration
@@ -52,6 +52,7 @@ files. Several platforms give one multi-platform index in the requested order.`,
 	fl.StringArrayVar(&f.labels, "label", nil, "add a label KEY=VALUE to the image")
 	fl.StringArrayVar(&f.annotations, "annotation", nil, "add an annotation KEY=VALUE to the manifest (accepted; written from a later release)")
 	fl.StringArrayVar(&f.secrets, "secret", nil, "secret for RUN --mount=type=secret: id=ID,src=PATH|env=VAR")
+	fl.StringArrayVar(&f.ssh, "ssh", nil, "SSH agent for RUN --mount=type=ssh: default or ID[=SOCKET] (default socket: $SSH_AUTH_SOCK)")
 	fl.BoolVar(&f.noCache, "no-cache", false, "do not use the build cache")
 	fl.BoolVar(&f.pull, "pull", false, "always pull base images again")
 	fl.StringVar(&f.network, "network", "host", "network of RUN steps: host or none")
@@ -188,7 +189,7 @@ func (e *env) loadPlan(cmd *cobra.Command, f buildFlags, ctxDir string) (*docker
 	if err != nil {
 		return nil, build.Context{}, cleanup, err
 	}
-	bctx, err := e.buildContext(ctxDir, dfPath, f.secrets)
+	bctx, err := e.buildContext(ctxDir, dfPath, f.secrets, f.ssh)
 	return plan, bctx, cleanup, err
 }
 
@@ -207,7 +208,7 @@ func (e *env) readDockerfile(file, ctxDir string) (string, []byte, error) {
 	return file, b, nil
 }
 
-func (e *env) buildContext(dir, dfPath string, secrets []string) (build.Context, error) {
+func (e *env) buildContext(dir, dfPath string, secrets, ssh []string) (build.Context, error) {
 	bctx := build.Context{Dir: dir}
 	patterns, err := dockerfile.LoadIgnore(dir, dfPath)
 	if err != nil {
@@ -221,8 +222,33 @@ func (e *env) buildContext(dir, dfPath string, secrets []string) (build.Context,
 		bctx.Ignore = m.Excluded
 		bctx.IgnoreExceptions = m.Exclusions()
 	}
-	bctx.Secrets, err = e.secretFlags(secrets)
+	if bctx.Secrets, err = e.secretFlags(secrets); err != nil {
+		return bctx, err
+	}
+	bctx.SSH, err = e.sshFlags(ssh)
 	return bctx, err
+}
+
+// sshFlags parses --ssh default|ID[=SOCKET].
+func (e *env) sshFlags(list []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, s := range list {
+		id, sock, _ := strings.Cut(s, "=")
+		if sock == "" {
+			sock = e.getenv("SSH_AUTH_SOCK")
+		}
+		if sock == "" {
+			return nil, fmt.Errorf("--ssh %s: no socket given and SSH_AUTH_SOCK is not set (start ssh-agent, or give ID=SOCKET)", s)
+		}
+		if strings.Contains(sock, ",") {
+			return nil, fmt.Errorf("--ssh %s: key files are not supported; load them into an ssh-agent and pass its socket", s)
+		}
+		if _, err := os.Stat(sock); err != nil {
+			return nil, fmt.Errorf("--ssh %s: %w", id, err)
+		}
+		out[id] = sock
+	}
+	return out, nil
 }
 
 func keyValues(list []string) map[string]string {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -265,4 +266,25 @@ func TestBuildSecretsLeaveNoTrace(t *testing.T) {
 		})
 	}
 	polyarch(t, runOpts{}, root, "build", "--platform", "linux/arm64", "--build-arg", "REG="+reg, ctx).mustFail(t, "secret token is required")
+}
+
+func TestBuildSSHAndSecretEnv(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	sock := filepath.Join(dir, "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	secret := filepath.Join(dir, "tok")
+	os.WriteFile(secret, []byte("abc"), 0o600)
+	df := "ARG REG\nFROM $REG/library/busybox\n" +
+		"RUN --mount=type=ssh test -S \"$SSH_AUTH_SOCK\" && echo \"$SSH_AUTH_SOCK\" > /ssh\n" +
+		"RUN --mount=type=secret,id=tok,env=TOKEN echo \"${#TOKEN}\" > /toklen\n"
+	got := buildAndRun(t, "linux/arm64", df, nil, "cat /ssh /toklen; ls /run/buildkit 2>&1 | wc -l",
+		"--ssh", "default="+sock, "--secret", "id=tok,src="+secret)
+	if got != "/run/buildkit/ssh_agent.0\n3\n1\n" {
+		t.Fatalf("got %q", got)
+	}
 }
