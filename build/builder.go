@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,7 +45,9 @@ type options struct {
 	keepGoing  bool
 	runTimeout time.Duration
 	cacheFrom  []CacheRef
-	cacheTo    []CacheRef
+	// noCacheStages are stages built without the cache (--no-cache-filter).
+	noCacheStages map[string]bool
+	cacheTo       []CacheRef
 }
 
 // Option configures a Builder.
@@ -75,6 +78,19 @@ func WithNetwork(n string) Option { return func(o *options) { o.network = n } }
 // WithNoCache builds every step again (the results still refresh the
 // cache) (default false).
 func WithNoCache(on bool) Option { return func(o *options) { o.noCache = on } }
+
+// WithNoCacheFilter builds the named stages without the cache (default
+// none).
+func WithNoCacheFilter(stages ...string) Option {
+	return func(o *options) {
+		if o.noCacheStages == nil {
+			o.noCacheStages = map[string]bool{}
+		}
+		for _, s := range stages {
+			o.noCacheStages[strings.ToLower(s)] = true
+		}
+	}
+}
 
 // WithKeepGoing builds the other platforms when one fails; Build then
 // returns a Result with Errors set and a *PartialError (default false: the

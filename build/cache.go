@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -60,11 +61,15 @@ func (c cache) lookup(k cacheKey) (*layer, bool) {
 		return nil, false
 	}
 	if rec.Empty {
+		now := time.Now()
+		_ = os.Chtimes(c.path(k), now, now)
 		return nil, true
 	}
 	if !c.st.HasBlob(rec.Digest) || !c.st.HasUnpacked(rec.DiffID) {
 		return nil, false
 	}
+	now := time.Now()
+	_ = os.Chtimes(c.path(k), now, now) // "last used", for prune --filter until=…
 	return &layer{Layer: &storeLayer{st: c.st, digest: rec.Digest, diffID: rec.DiffID, size: rec.Size}, dir: c.st.UnpackedPath(rec.DiffID)}, true
 }
 

@@ -39,7 +39,7 @@ func (r *platformRun) copyStep(ctx context.Context, s *dockerfile.Stage, st *sta
 		return err
 	}
 	key := st.key.chain(string(in.Kind()), digest)
-	if l, ok, err := r.lookup(ctx, key); err != nil {
+	if l, ok, err := r.lookup(ctx, s, key); err != nil {
 		return err
 	} else if ok {
 		r.tr.send(r.event(StepCached, s, i, n, in))

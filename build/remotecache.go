@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/polyarch/polyarch/build/dockerfile"
 	"github.com/polyarch/polyarch/platform"
 )
 
@@ -77,8 +78,8 @@ func (r *platformRun) importCaches(ctx context.Context) error {
 
 // lookup finds k in the local cache, else in the imported caches, then
 // downloading the layer into the store.
-func (r *platformRun) lookup(ctx context.Context, k cacheKey) (*layer, bool, error) {
-	if r.b.o.noCache {
+func (r *platformRun) lookup(ctx context.Context, s *dockerfile.Stage, k cacheKey) (*layer, bool, error) {
+	if r.b.o.noCache || r.b.o.noCacheStages[s.Name] || r.b.o.noCacheStages[s.DisplayName()] {
 		return nil, false, nil
 	}
 	if l, ok := r.b.cache.lookup(k); ok {

@@ -48,7 +48,7 @@ func (r *platformRun) runStep(ctx context.Context, s *dockerfile.Stage, st *stag
 		network = r.b.o.network
 	}
 	key := st.key.chain(runKeyParts(st, c, args, in.Env, network, heredocMounts)...)
-	if l, ok, err := r.lookup(ctx, key); err != nil {
+	if l, ok, err := r.lookup(ctx, s, key); err != nil {
 		return err
 	} else if ok {
 		r.tr.send(r.event(StepCached, s, i, n, in))

@@ -30,7 +30,7 @@ func (r *platformRun) workdirStep(ctx context.Context, s *dockerfile.Stage, st *
 		return err
 	}
 	key := st.key.chain("WORKDIR", dir, fmt.Sprint(uid, gid))
-	if l, ok, err := r.lookup(ctx, key); err != nil {
+	if l, ok, err := r.lookup(ctx, s, key); err != nil {
 		return err
 	} else if ok {
 		r.apply(s, st, in, key, l)

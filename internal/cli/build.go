@@ -17,11 +17,11 @@ import (
 )
 
 type buildFlags struct {
-	file, target, platforms, network, progress, metadataFile, iidFile, manifest, format string
-	tags, buildArgs, labels, outputs, secrets, ssh, annotations, cacheFrom, cacheTo     []string
-	push, load, noCache, pull, tlsVerify, keepGoing, pushPartial, pushByDigest          bool
-	jobs                                                                                int
-	runTimeout                                                                          time.Duration
+	file, target, platforms, network, progress, metadataFile, iidFile, manifest, format            string
+	tags, buildArgs, labels, outputs, secrets, ssh, annotations, cacheFrom, cacheTo, noCacheFilter []string
+	push, load, noCache, pull, tlsVerify, keepGoing, pushPartial, pushByDigest                     bool
+	jobs                                                                                           int
+	runTimeout                                                                                     time.Duration
 }
 
 func newBuildCmd(e *env) *cobra.Command {
@@ -54,6 +54,7 @@ files. Several platforms give one multi-platform index in the requested order.`,
 	fl.StringArrayVar(&f.secrets, "secret", nil, "secret for RUN --mount=type=secret: id=ID,src=PATH|env=VAR")
 	fl.StringArrayVar(&f.ssh, "ssh", nil, "SSH agent for RUN --mount=type=ssh: default or ID[=SOCKET] (default socket: $SSH_AUTH_SOCK)")
 	fl.BoolVar(&f.noCache, "no-cache", false, "do not use the build cache")
+	fl.StringSliceVar(&f.noCacheFilter, "no-cache-filter", nil, "do not use the build cache for these stages")
 	fl.BoolVar(&f.pull, "pull", false, "always pull base images again")
 	fl.StringVar(&f.network, "network", "host", "network of RUN steps: host or none")
 	fl.StringVar(&f.progress, "progress", "auto", "progress output: auto, plain, tty, json or quiet (also BUILDKIT_PROGRESS)")
@@ -108,7 +109,7 @@ func runBuild(cmd *cobra.Command, e *env, f buildFlags, ctxDir string) error {
 	}
 	opts := []build.Option{build.WithFinder(e.finder()), build.WithEvents(prog.event), build.WithNetwork(f.network),
 		build.WithLabels(keyValues(f.labels)), build.WithNoCache(f.noCache), build.WithKeepGoing(f.keepGoing),
-		build.WithRunTimeout(f.runTimeout)}
+		build.WithRunTimeout(f.runTimeout), build.WithNoCacheFilter(f.noCacheFilter...)}
 	opts = append(opts, caches...)
 	if f.jobs > 0 {
 		opts = append(opts, build.WithJobs(f.jobs))

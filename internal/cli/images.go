@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -168,6 +169,8 @@ func newRmiCmd(e *env) *cobra.Command {
 func newPruneCmd(e *env) *cobra.Command {
 	var keepRecent time.Duration
 	var all bool
+	var filters []string
+	var keepStorage string
 	cmd := &cobra.Command{
 		Use:   "prune",
 		Short: "Remove unreferenced blobs, unpacked layers and leftovers of interrupted work",
@@ -183,6 +186,21 @@ killed. Work in progress in other polyarch processes is never removed.`,
 			ctrs, err := container.Prune(st)
 			if err != nil {
 				return err
+			}
+			until, err := untilFilter(filters)
+			if err != nil {
+				return err
+			}
+			keep, err := parseSize(keepStorage)
+			if err != nil {
+				return err
+			}
+			dropped, err := pruneCache(cmd, st, until, keep)
+			if err != nil {
+				return err
+			}
+			if dropped > 0 {
+				fmt.Fprintf(e.stdout, "dropped %d build cache records\n", dropped)
 			}
 			var roots []v1.Hash
 			if all {
@@ -203,6 +221,8 @@ killed. Work in progress in other polyarch processes is never removed.`,
 	}
 	cmd.Flags().DurationVar(&keepRecent, "keep-recent", 0, "keep unreferenced content younger than this")
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "also drop the build cache")
+	cmd.Flags().StringArrayVar(&filters, "filter", nil, "until=DURATION: drop build cache unused for that long (e.g. until=24h)")
+	cmd.Flags().StringVar(&keepStorage, "keep-storage", "", "drop least recently used build cache until the store is under this size (e.g. 10GB)")
 	return cmd
 }
 
@@ -229,4 +249,45 @@ func (e *env) resolveLocal(cmd *cobra.Command, st *store.Store, ref string) (v1.
 		return v1.Descriptor{}, fmt.Errorf("%s: %w (see: polyarch images)", ref, err)
 	}
 	return d, nil
+}
+
+func untilFilter(filters []string) (time.Duration, error) {
+	var until time.Duration
+	for _, f := range filters {
+		v, ok := strings.CutPrefix(f, "until=")
+		if !ok {
+			return 0, fmt.Errorf("--filter %q: polyarch knows until=DURATION", f)
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return 0, fmt.Errorf("--filter %q: %w", f, err)
+		}
+		until = d
+	}
+	return until, nil
+}
+
+// parseSize parses 512MB, 10GB, 1.5GiB or plain bytes; "" is 0.
+func parseSize(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		mult   float64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"G", 1e9}, {"M", 1e6}, {"K", 1e3}, {"B", 1}}
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(strings.TrimSpace(s), u.suffix); ok {
+			var f float64
+			if _, err := fmt.Sscanf(num, "%g", &f); err != nil {
+				return 0, fmt.Errorf("size %q: %w", s, err)
+			}
+			return int64(f * u.mult), nil
+		}
+	}
+	var n int64
+	if _, err := fmt.Sscanf(s, "%d", &n); err != nil {
+		return 0, fmt.Errorf("size %q: want e.g. 10GB", s)
+	}
+	return n, nil
 }

@@ -70,7 +70,7 @@ func newRoot(e *env) *cobra.Command {
 	}
 	root.PersistentFlags().String("root", "", "store directory (default /var/lib/polyarch as root, $XDG_DATA_HOME/polyarch otherwise)")
 	root.AddCommand(newVersionCmd(e), newBinfmtCmd(e), newRunCmd(e), newPullCmd(e), newImagesCmd(e),
-		newInspectCmd(e), newTagCmd(e), newRmiCmd(e), newPruneCmd(e), newLoginCmd(e), newLogoutCmd(e), newBuildCmd(e))
+		newInspectCmd(e), newTagCmd(e), newRmiCmd(e), newPruneCmd(e), newLoginCmd(e), newLogoutCmd(e), newBuildCmd(e), newDuCmd(e))
 	root.AddCommand(newCICmd(e))
 	root.AddCommand(newManifestCmd(e))
 	return root

@@ -1,0 +1,3 @@
+ARG REG
+FROM $REG/library/busybox
+COPY . /ctx

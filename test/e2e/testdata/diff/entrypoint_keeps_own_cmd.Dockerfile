@@ -1,0 +1,5 @@
+ARG REG
+FROM $REG/library/busybox
+CMD ["world"]
+ENTRYPOINT ["/bin/echo", "hello"]
+USER nobody
