@@ -77,3 +77,54 @@ func TestLocalCacheDirAndPushByDigest(t *testing.T) {
 	polyarch(t, runOpts{}, storeFlag(t), "run", reg+"/e2e/bydigest@"+digest, "cat", "/arch").mustOK(t)
 	polyarch(t, runOpts{}, storeFlag(t), "pull", reg+"/e2e/bydigest:latest").mustFail(t)
 }
+
+// TestConcurrentBuildsShareAStore runs builds of different Dockerfiles and
+// platforms at the same time on one store; all succeed and a rebuild is
+// fully cached.
+func TestConcurrentBuildsShareAStore(t *testing.T) {
+	reg := registry(t)
+	root := storeFlag(t)
+	var ctxs []string
+	for i := 0; i < 3; i++ {
+		ctxs = append(ctxs, writeContext(t, map[string]string{
+			"Dockerfile": "ARG REG\nFROM $REG/library/busybox\nARG N\nRUN echo $N > /n && uname -m > /arch\nCOPY f /f\n",
+			"f":          strings.Repeat("x", i+1),
+		}))
+	}
+	var wg sync.WaitGroup
+	for i, c := range ctxs {
+		for _, p := range []string{"linux/arm64", "linux/s390x"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				polyarch(t, runOpts{}, root, "build", "--progress", "plain", "--platform", p, "--build-arg", "REG="+reg,
+					"--build-arg", "N="+string(rune('a'+i)), "-t", "e2e/conc:"+string(rune('a'+i))+strings.ReplaceAll(p, "/", "-"), c).mustOK(t)
+			}()
+		}
+	}
+	wg.Wait()
+	r := polyarch(t, runOpts{}, root, "build", "--progress", "plain", "--platform", "linux/s390x", "--build-arg", "REG="+reg, "--build-arg", "N=b", ctxs[1]).mustOK(t)
+	if strings.Contains(r.stderr, "DONE") {
+		t.Fatalf("rebuild after concurrent builds was not cached:\n%s", r.stderr)
+	}
+}
+
+// TestCacheMountsArePerPlatform: a RUN --mount=type=cache dir of arm64 is
+// not the one s390x sees (moby/buildkit#2598), and it persists across
+// builds of the same platform.
+func TestCacheMountsArePerPlatform(t *testing.T) {
+	reg := registry(t)
+	root := storeFlag(t)
+	df := "ARG REG\nFROM $REG/library/busybox\nARG RUNID\nRUN --mount=type=cache,target=/cache echo \"$RUNID $(uname -m)\" >> /cache/log && cat /cache/log > /seen\n"
+	ctx := writeContext(t, map[string]string{"Dockerfile": df})
+	for _, id := range []string{"1", "2"} {
+		polyarch(t, runOpts{}, root, "build", "--platform", "linux/arm64,linux/s390x", "--build-arg", "REG="+reg,
+			"--build-arg", "RUNID="+id, "-t", "e2e/cm:1", ctx).mustOK(t)
+	}
+	for plat, uname := range map[string]string{"linux/arm64": "aarch64", "linux/s390x": "s390x"} {
+		r := polyarch(t, runOpts{}, root, "run", "--platform", plat, "e2e/cm:1", "cat", "/seen").mustOK(t)
+		if r.stdout != "1 "+uname+"\n2 "+uname+"\n" {
+			t.Errorf("%s saw %q", plat, r.stdout)
+		}
+	}
+}
