@@ -16,7 +16,7 @@ import (
 // runMounts turns RUN --mount flags into sandbox mounts.
 // The returned environment (secrets exposed as variables, SSH_AUTH_SOCK)
 // stays out of the cache key.
-func (r *platformRun) runMounts(ctx context.Context, st *stageResult, c *dockerfile.Run) ([]sandbox.Mount, []string, error) {
+func (r *platformRun) runMounts(ctx context.Context, st *stageResult, c *dockerfile.Run, rel *releaser) ([]sandbox.Mount, []string, error) {
 	var out []sandbox.Mount
 	var env []string
 	for i, m := range c.Mounts {
@@ -25,7 +25,7 @@ func (r *platformRun) runMounts(ctx context.Context, st *stageResult, c *dockerf
 		case dockerfile.MountTmpfs:
 			out = append(out, sandbox.Mount{Type: "tmpfs", Target: target})
 		case dockerfile.MountCache:
-			dir, err := r.cacheDir(st, m, target)
+			dir, err := r.cacheDir(ctx, st, m, target, rel)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -60,7 +60,11 @@ func (r *platformRun) runMounts(ctx context.Context, st *stageResult, c *dockerf
 // cacheDir is a persistent cache mount dir, keyed by id (default: the
 // target) and, unlike BuildKit's default, by platform: a cache of arm64
 // objects must not feed an amd64 build (moby/buildkit#2598).
-func (r *platformRun) cacheDir(st *stageResult, m dockerfile.Mount, target string) (string, error) {
+//
+// sharing=locked holds an exclusive lock on the dir for the RUN; private
+// uses the dir when no other RUN holds it and a fresh temporary one
+// otherwise; shared (the default) lets every RUN use it at once.
+func (r *platformRun) cacheDir(ctx context.Context, st *stageResult, m dockerfile.Mount, target string, rel *releaser) (string, error) {
 	id := m.ID
 	if id == "" {
 		id = target
@@ -82,6 +86,19 @@ func (r *platformRun) cacheDir(st *stageResult, m dockerfile.Mount, target strin
 	}
 	if m.Mode != nil {
 		_ = os.Chmod(dir, os.FileMode(*m.Mode))
+	}
+	switch m.Sharing {
+	case "locked":
+		return dir, rel.lock(ctx, dir+".lock", true)
+	case "private":
+		if rel.lock(ctx, dir+".lock", false) != nil {
+			tmp, err := os.MkdirTemp(r.b.st.Root(), "cache-private-")
+			if err != nil {
+				return "", err
+			}
+			rel.add(func() { os.RemoveAll(tmp) })
+			return tmp, nil
+		}
 	}
 	return dir, nil
 }

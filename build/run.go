@@ -39,7 +39,9 @@ func (r *platformRun) runStep(ctx context.Context, s *dockerfile.Stage, st *stag
 		return err
 	}
 	defer cleanup()
-	mounts, mountEnv, err := r.runMounts(ctx, st, c)
+	var rel releaser
+	defer rel.release()
+	mounts, mountEnv, err := r.runMounts(ctx, st, c, &rel)
 	if err != nil {
 		return err
 	}
