@@ -48,6 +48,8 @@ type options struct {
 	// noCacheStages are stages built without the cache (--no-cache-filter).
 	noCacheStages map[string]bool
 	cacheTo       []CacheRef
+	// snapshotter is "overlay" (default) or "copy" (no overlayfs).
+	snapshotter string
 }
 
 // Option configures a Builder.
@@ -78,6 +80,12 @@ func WithNetwork(n string) Option { return func(o *options) { o.network = n } }
 // WithNoCache builds every step again (the results still refresh the
 // cache) (default false).
 func WithNoCache(on bool) Option { return func(o *options) { o.noCache = on } }
+
+// WithSnapshotter chooses how RUN steps see and record the filesystem:
+// "overlay" (default: an overlay whose upper dir is the layer) or "copy"
+// (the layers copied into a plain dir, then a full-walk diff), for hosts
+// where overlayfs cannot be mounted in a user namespace.
+func WithSnapshotter(name string) Option { return func(o *options) { o.snapshotter = name } }
 
 // WithNoCacheFilter builds the named stages without the cache (default
 // none).

@@ -59,10 +59,15 @@ func (r *platformRun) runStep(ctx context.Context, s *dockerfile.Stage, st *stag
 	}
 	start := time.Now()
 	env := append(append(append([]string(nil), in.Env...), kvStrings(r.plan.ProxyArgs)...), mountEnv...)
+	copyRoot, err := r.copyRoot(st)
+	if err != nil {
+		return err
+	}
 	ctr, err := container.FromLayers(ctx, r.b.st, st.lowers(), st.cfg.Config, st.platform,
 		container.WithEntrypoint(""), container.WithArgs(args...), container.WithEnv(env...),
 		container.WithNetwork(network), container.WithMounts(append(mounts, heredocMounts...)...),
-		container.WithFinder(r.b.o.finder), container.WithKeepChanges(true), container.WithHostname("buildkitsandbox"))
+		container.WithFinder(r.b.o.finder), container.WithKeepChanges(true), container.WithHostname("buildkitsandbox"),
+		container.WithRootDir(copyRoot))
 	if err != nil {
 		return err
 	}
@@ -74,8 +79,14 @@ func (r *platformRun) runStep(ctx context.Context, s *dockerfile.Stage, st *stag
 	if code != 0 {
 		return &RunError{Code: code, Cmd: strings.Join(c.Args, " "), Tail: tail}
 	}
-	cleanMountpoints(ctr.Spec)
-	l, err := commitDir(ctx, r.b.st, ctr.Spec.Upper, packOptions{overlayUpper: true, epoch: r.b.o.epoch})
+	changes, err := r.changes(st, ctr.Spec, copyRoot)
+	if err != nil {
+		return err
+	}
+	if copyRoot != "" {
+		defer os.RemoveAll(changes)
+	}
+	l, err := commitDir(ctx, r.b.st, changes, packOptions{overlayUpper: true, epoch: r.b.o.epoch})
 	if err != nil {
 		return err
 	}
@@ -218,4 +229,41 @@ func (w *lineWriter) tail() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return strings.Join(w.last, "\n")
+}
+
+// copyRoot prepares the copy snapshotter's root dir ("" with overlay).
+func (r *platformRun) copyRoot(st *stageResult) (string, error) {
+	if r.b.o.snapshotter != "copy" {
+		return "", nil
+	}
+	dir, err := os.MkdirTemp(r.b.st.Root(), "copyroot-")
+	if err != nil {
+		return "", err
+	}
+	if err := materialize(st.lowers(), dir); err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("copying the rootfs (overlayfs unavailable): %w", err)
+	}
+	return dir, nil
+}
+
+// changes is the dir holding the RUN's changes in overlay form: the
+// overlay's upper dir, or (copy snapshotter) a full-walk diff of the root.
+func (r *platformRun) changes(st *stageResult, spec sandbox.Spec, copyRoot string) (string, error) {
+	if copyRoot == "" {
+		cleanMountpoints(spec)
+		return spec.Upper, nil
+	}
+	defer os.RemoveAll(copyRoot)
+	view := spec
+	view.Upper, view.Lower = copyRoot, st.lowers()
+	cleanMountpoints(view)
+	out := copyRoot + "-diff"
+	if err := os.Mkdir(out, 0o755); err != nil {
+		return "", err
+	}
+	if err := diffTree(st.lowers(), copyRoot, out); err != nil {
+		return "", fmt.Errorf("diffing the rootfs: %w", err)
+	}
+	return out, nil
 }

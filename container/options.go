@@ -26,6 +26,7 @@ type options struct {
 	resolvConf string
 	dir        string
 	keep       bool
+	rootDir    string
 }
 
 func newOptions(opts []Option) options {
@@ -90,3 +91,9 @@ func WithRunDir(dir string) Option { return func(o *options) { o.dir = dir } }
 // WithKeepChanges keeps the upper dir after the command exits so that Keep
 // can move it (default false: it is emptied from inside the sandbox).
 func WithKeepChanges(on bool) Option { return func(o *options) { o.keep = on } }
+
+// WithRootDir runs the container directly in dir, a complete root
+// filesystem, without an overlay (default: an overlay over the layers).
+// Where overlayfs is unavailable the builder copies the layers into such a
+// dir and diffs it afterwards.
+func WithRootDir(dir string) Option { return func(o *options) { o.rootDir = dir } }

@@ -75,7 +75,9 @@ func (c *Container) build(ctx context.Context, cfg v1.Config, lowers []string, o
 	if !o.keep {
 		spec.Discard = append(spec.Discard, spec.Upper)
 	}
-	if len(lowers) == 0 { // FROM scratch: overlay still needs a lower layer
+	if o.rootDir != "" { // a plain directory, no overlay (the copy snapshotter)
+		spec.Lower, spec.Upper, spec.Work, spec.Root, spec.Discard = nil, "", "", o.rootDir, nil
+	} else if len(lowers) == 0 { // FROM scratch: overlay still needs a lower layer
 		empty := filepath.Join(c.dir, "empty")
 		if err := os.Mkdir(empty, 0o755); err != nil {
 			return fmt.Errorf("creating container dir: %w", err)

@@ -14,14 +14,15 @@ import (
 	"github.com/polyarch/polyarch/build/dockerfile"
 	"github.com/polyarch/polyarch/image"
 	"github.com/polyarch/polyarch/platform"
+	"github.com/polyarch/polyarch/sandbox"
 )
 
 type buildFlags struct {
-	file, target, platforms, network, progress, metadataFile, iidFile, manifest, format            string
-	tags, buildArgs, labels, outputs, secrets, ssh, annotations, cacheFrom, cacheTo, noCacheFilter []string
-	push, load, noCache, pull, tlsVerify, keepGoing, pushPartial, pushByDigest                     bool
-	jobs                                                                                           int
-	runTimeout                                                                                     time.Duration
+	file, target, platforms, network, progress, metadataFile, iidFile, manifest, format, snapshotter string
+	tags, buildArgs, labels, outputs, secrets, ssh, annotations, cacheFrom, cacheTo, noCacheFilter   []string
+	push, load, noCache, pull, tlsVerify, keepGoing, pushPartial, pushByDigest                       bool
+	jobs                                                                                             int
+	runTimeout                                                                                       time.Duration
 }
 
 func newBuildCmd(e *env) *cobra.Command {
@@ -67,6 +68,7 @@ files. Several platforms give one multi-platform index in the requested order.`,
 	fl.StringArrayVar(&f.cacheFrom, "cache-from", nil, "import build cache: type=registry,ref=REPO:TAG or type=local,src=DIR")
 	fl.StringArrayVar(&f.cacheTo, "cache-to", nil, "export build cache: type=registry,ref=REPO:TAG[,mode=min|max] or type=local,dest=DIR")
 	fl.BoolVar(&f.pushByDigest, "push-by-digest", false, "push each image by digest only, moving no tag (for a later polyarch manifest create)")
+	fl.StringVar(&f.snapshotter, "snapshotter", "auto", "overlay, copy (no overlayfs: full-walk diffs) or auto (also POLYARCH_SNAPSHOTTER)")
 	fl.BoolVar(&f.keepGoing, "keep-going", false, "build the other platforms when one fails, and report each")
 	fl.BoolVar(&f.pushPartial, "push-partial", false, "with --keep-going: tag and push the platforms that succeeded")
 	fl.DurationVar(&f.runTimeout, "run-timeout", 0, "stop a RUN step that runs longer than this (e.g. 30m)")
@@ -111,6 +113,11 @@ func runBuild(cmd *cobra.Command, e *env, f buildFlags, ctxDir string) error {
 		build.WithLabels(keyValues(f.labels)), build.WithNoCache(f.noCache), build.WithKeepGoing(f.keepGoing),
 		build.WithRunTimeout(f.runTimeout), build.WithNoCacheFilter(f.noCacheFilter...)}
 	opts = append(opts, caches...)
+	snap, err := e.snapshotter(cmd, f.snapshotter)
+	if err != nil {
+		return err
+	}
+	opts = append(opts, build.WithSnapshotter(snap))
 	if f.jobs > 0 {
 		opts = append(opts, build.WithJobs(f.jobs))
 	}
@@ -298,4 +305,23 @@ func cacheOptions(f buildFlags, c *image.Client) ([]build.Option, error) {
 		opts = append(opts, build.WithCacheTo(ref))
 	}
 	return opts, nil
+}
+
+// snapshotter resolves --snapshotter: auto probes overlayfs once and falls
+// back to the copy snapshotter, saying so.
+func (e *env) snapshotter(cmd *cobra.Command, flag string) (string, error) {
+	if v := e.getenv("POLYARCH_SNAPSHOTTER"); v != "" && !cmd.Flags().Changed("snapshotter") {
+		flag = v
+	}
+	switch flag {
+	case "overlay", "copy":
+		return flag, nil
+	case "auto", "":
+		if err := sandbox.CheckOverlay(cmd.Context(), e.self); err != nil {
+			fmt.Fprintf(e.stderr, "polyarch: overlayfs unavailable (%v); RUN steps use full-walk diffs, which are slower\n", err)
+			return "copy", nil
+		}
+		return "overlay", nil
+	}
+	return "", fmt.Errorf("--snapshotter %q: use auto, overlay or copy", flag)
 }

@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -287,4 +289,49 @@ func TestBuildSSHAndSecretEnv(t *testing.T) {
 	if got != "/run/buildkit/ssh_agent.0\n3\n1\n" {
 		t.Fatalf("got %q", got)
 	}
+}
+
+// TestBuildCopySnapshotterMatchesOverlay: where overlayfs is unavailable,
+// the copy snapshotter's full-walk diff gives the same filesystem.
+func TestBuildCopySnapshotterMatchesOverlay(t *testing.T) {
+	reg := registry(t)
+	df := `ARG REG
+FROM $REG/library/busybox
+RUN mkdir -p /d/sub /keep && echo f > /d/sub/f && echo y > /file && ln -s /file /link && chmod 4755 /bin/busybox
+RUN rm /file && rm -r /d/sub && chmod 700 /d && echo z > /d/new && rm -rf /keep && echo now-file > /keep && chown 1000:1000 /d/new
+`
+	ctx := writeContext(t, map[string]string{"Dockerfile": df})
+	trees := map[string]string{}
+	for _, snap := range []string{"overlay", "copy"} {
+		dest := filepath.Join(t.TempDir(), snap)
+		polyarch(t, runOpts{}, storeFlag(t), "build", "--snapshotter", snap, "--platform", "linux/arm64", "--build-arg", "REG="+reg,
+			"-o", "type=local,dest="+dest, ctx).mustOK(t)
+		trees[snap] = describeTree(t, dest)
+	}
+	if trees["overlay"] != trees["copy"] {
+		t.Fatalf("snapshotters differ:\noverlay:\n%s\ncopy:\n%s", trees["overlay"], trees["copy"])
+	}
+}
+
+// describeTree lists every path with type, mode, owner, size and link.
+func describeTree(t *testing.T, root string) string {
+	var sb strings.Builder
+	filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		st := info.Sys().(*syscall.Stat_t)
+		link := ""
+		if info.Mode()&os.ModeSymlink != 0 {
+			link, _ = os.Readlink(p)
+		}
+		size := info.Size()
+		if info.IsDir() {
+			size = 0
+		}
+		fmt.Fprintf(&sb, "%s %v %d:%d %d %s\n", rel, info.Mode(), st.Uid, st.Gid, size, link)
+		return nil
+	})
+	return sb.String()
 }
