@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/polyarch/polyarch/binfmt"
 	"github.com/polyarch/polyarch/build"
 	"github.com/polyarch/polyarch/build/dockerfile"
 	"github.com/polyarch/polyarch/image"
@@ -317,10 +318,18 @@ func (e *env) snapshotter(cmd *cobra.Command, flag string) (string, error) {
 	case "overlay", "copy":
 		return flag, nil
 	case "auto", "":
+		// The probe's answer is kept per kernel in the store, so that warm
+		// builds do not pay for it.
+		memo := filepath.Join(e.storeRoot(cmd), "overlay-probe")
+		stamp := binfmt.KernelRelease() + " ok\n"
+		if b, err := os.ReadFile(memo); err == nil && string(b) == stamp {
+			return "overlay", nil
+		}
 		if err := sandbox.CheckOverlay(cmd.Context(), e.self); err != nil {
 			fmt.Fprintf(e.stderr, "polyarch: overlayfs unavailable (%v); RUN steps use full-walk diffs, which are slower\n", err)
 			return "copy", nil
 		}
+		_ = os.WriteFile(memo, []byte(stamp), 0o644)
 		return "overlay", nil
 	}
 	return "", fmt.Errorf("--snapshotter %q: use auto, overlay or copy", flag)
