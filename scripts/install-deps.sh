@@ -6,7 +6,7 @@
 # toolchain download (GOTOOLCHAIN=auto).
 set -euo pipefail
 
-pkgs=(qemu-user-static uidmap debootstrap docker-registry skopeo buildah runc tmux curl ca-certificates git shellcheck xz-utils)
+pkgs=(qemu-user-static uidmap debootstrap docker-registry skopeo buildah runc tmux curl ca-certificates git shellcheck xz-utils cpp)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

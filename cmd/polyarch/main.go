@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/polyarch/polyarch/internal/cli"
@@ -17,7 +18,11 @@ func main() {
 		os.Exit(sandbox.Init(os.Stderr)) // the child side of a sandbox; see package sandbox
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	run := cli.Main
+	if filepath.Base(os.Args[0]) == "docker" {
+		run = cli.DockerShim // the docker shim polyarch hub build puts on its hooks' PATH
+	}
+	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"publish":           {"platform", "store", "image", "rootfs"},
 	"ciconfig":          {"platform", "build", "publish"},
 	"bake":              {"platform", "build", "build/dockerfile", "publish", "image", "store"},
+	"hub":               {"platform", "ciconfig"},
 	"internal/cli":      {"*"},
 	"cmd/polyarch":      {"internal/cli", "sandbox"},
 	"internal/testenv":  {},

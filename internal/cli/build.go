@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/polyarch/polyarch/image"
 	"github.com/polyarch/polyarch/platform"
 	"github.com/polyarch/polyarch/sandbox"
+	"github.com/polyarch/polyarch/store"
 )
 
 type buildFlags struct {
@@ -24,6 +26,9 @@ type buildFlags struct {
 	push, load, noCache, pull, tlsVerify, keepGoing, pushPartial, pushByDigest                       bool
 	jobs                                                                                             int
 	runTimeout                                                                                       time.Duration
+	// dockerfileSrc, when set, is the Dockerfile to build (polyarch bake's
+	// rewritten or preprocessed one); file then only names it.
+	dockerfileSrc []byte
 }
 
 func newBuildCmd(e *env) *cobra.Command {
@@ -77,60 +82,10 @@ files. Several platforms give one multi-platform index in the requested order.`,
 }
 
 func runBuild(cmd *cobra.Command, e *env, f buildFlags, ctxDir string) error {
-	if f.network != "host" && f.network != "none" {
-		return fmt.Errorf("--network %q: polyarch offers host or none (it never creates bridges)", f.network)
-	}
 	if f.manifest != "" {
 		f.tags = append(f.tags, f.manifest)
 	}
-	plan, bctx, cleanup, err := e.loadPlan(cmd, f, ctxDir)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	for _, w := range plan.Warnings {
-		fmt.Fprintf(e.stderr, "warning: %s:%d: %s\n", plan.File, w.Line, w.Message)
-	}
-	if len(plan.UnusedBuildArgs) > 0 {
-		fmt.Fprintf(e.stderr, "warning: build args not consumed by any stage: %s\n", strings.Join(plan.UnusedBuildArgs, ", "))
-	}
-	st, err := e.openStore(cmd)
-	if err != nil {
-		return err
-	}
-	src, err := e.buildImageSource(cmd, st, f.pull)
-	if err != nil {
-		return err
-	}
-	caches, err := cacheOptions(f, src.client)
-	if err != nil {
-		return err
-	}
-	prog, err := e.newProgress(f.progress)
-	if err != nil {
-		return err
-	}
-	opts := []build.Option{build.WithFinder(e.finder()), build.WithEvents(prog.event), build.WithNetwork(f.network),
-		build.WithLabels(keyValues(f.labels)), build.WithNoCache(f.noCache), build.WithKeepGoing(f.keepGoing),
-		build.WithRunTimeout(f.runTimeout), build.WithNoCacheFilter(f.noCacheFilter...)}
-	opts = append(opts, caches...)
-	snap, err := e.snapshotter(cmd, f.snapshotter)
-	if err != nil {
-		return err
-	}
-	opts = append(opts, build.WithSnapshotter(snap))
-	if f.jobs > 0 {
-		opts = append(opts, build.WithJobs(f.jobs))
-	}
-	if epoch, ok, err := sourceDateEpoch(e, f.buildArgs); err != nil {
-		return err
-	} else if ok {
-		opts = append(opts, build.WithSourceDateEpoch(epoch))
-	}
-	res, err := build.New(st, src, e.self, opts...).Build(cmd.Context(), plan, bctx)
-	if res != nil {
-		prog.summary(res.Summaries)
-	}
+	st, res, err := e.buildPlan(cmd.Context(), cmd, f, ctxDir)
 	var pe *build.PartialError
 	if errors.As(err, &pe) {
 		e.reportPlatforms(res)
@@ -146,6 +101,64 @@ func runBuild(cmd *cobra.Command, e *env, f buildFlags, ctxDir string) error {
 		return err
 	}
 	return e.finishBuild(cmd, st, res, f)
+}
+
+// buildPlan builds f's Dockerfile (f.dockerfileSrc when set) in ctxDir for
+// every platform and returns the store and the result, untagged. With
+// f.keepGoing a *build.PartialError comes with a result.
+func (e *env) buildPlan(ctx context.Context, cmd *cobra.Command, f buildFlags, ctxDir string) (*store.Store, *build.Result, error) {
+	if f.network != "host" && f.network != "none" {
+		return nil, nil, fmt.Errorf("--network %q: polyarch offers host or none (it never creates bridges)", f.network)
+	}
+	plan, bctx, cleanup, err := e.loadPlan(cmd, f, ctxDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer cleanup()
+	for _, w := range plan.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s:%d: %s\n", plan.File, w.Line, w.Message)
+	}
+	if len(plan.UnusedBuildArgs) > 0 {
+		fmt.Fprintf(e.stderr, "warning: build args not consumed by any stage: %s\n", strings.Join(plan.UnusedBuildArgs, ", "))
+	}
+	st, err := e.openStore(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	src, err := e.buildImageSource(cmd, st, f.pull)
+	if err != nil {
+		return nil, nil, err
+	}
+	caches, err := cacheOptions(f, src.client)
+	if err != nil {
+		return nil, nil, err
+	}
+	prog, err := e.newProgress(f.progress)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := []build.Option{build.WithFinder(e.finder()), build.WithEvents(prog.event), build.WithNetwork(f.network),
+		build.WithLabels(keyValues(f.labels)), build.WithNoCache(f.noCache), build.WithKeepGoing(f.keepGoing),
+		build.WithRunTimeout(f.runTimeout), build.WithNoCacheFilter(f.noCacheFilter...)}
+	opts = append(opts, caches...)
+	snap, err := e.snapshotter(cmd, f.snapshotter)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts = append(opts, build.WithSnapshotter(snap))
+	if f.jobs > 0 {
+		opts = append(opts, build.WithJobs(f.jobs))
+	}
+	if epoch, ok, err := sourceDateEpoch(e, f.buildArgs); err != nil {
+		return nil, nil, err
+	} else if ok {
+		opts = append(opts, build.WithSourceDateEpoch(epoch))
+	}
+	res, err := build.New(st, src, e.self, opts...).Build(ctx, plan, bctx)
+	if res != nil {
+		prog.summary(res.Summaries)
+	}
+	return st, res, err
 }
 
 // reportPlatforms prints each platform's outcome of a --keep-going build.
@@ -179,9 +192,11 @@ func (e *env) loadPlan(cmd *cobra.Command, f buildFlags, ctxDir string) (*docker
 	if err != nil {
 		return nil, build.Context{}, cleanup, err
 	}
-	dfPath, src, err := e.readDockerfile(f.file, ctxDir)
-	if err != nil {
-		return nil, build.Context{}, cleanup, err
+	dfPath, src := f.file, f.dockerfileSrc
+	if src == nil {
+		if dfPath, src, err = e.readDockerfile(f.file, ctxDir); err != nil {
+			return nil, build.Context{}, cleanup, err
+		}
 	}
 	plats := []platform.Platform{platform.Host()}
 	if f.platforms != "" {

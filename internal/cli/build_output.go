@@ -137,42 +137,48 @@ func (s *imageSource) Get(ctx context.Context, ref string, p platform.Platform) 
 
 // finishBuild tags the result in the store, pushes and writes outputs.
 func (e *env) finishBuild(cmd *cobra.Command, st *store.Store, res *build.Result, f buildFlags) error {
-	ctx := cmd.Context()
+	desc, err := e.publishBuild(cmd.Context(), st, res, f)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s\n", desc.Digest)
+	return writeMetadata(f, desc)
+}
+
+// publishBuild stores the result (an index for several platforms, in their
+// order), tags it as f.tags, pushes and writes f.outputs.
+func (e *env) publishBuild(ctx context.Context, st *store.Store, res *build.Result, f buildFlags) (v1.Descriptor, error) {
 	out := publish.Result{}
 	if len(res.Images) == 1 {
 		out.Image = res.Images[0]
 	} else {
 		idx, err := indexOf(res)
 		if err != nil {
-			return err
+			return v1.Descriptor{}, err
 		}
 		if _, err := st.WriteIndex(ctx, idx); err != nil {
-			return err
+			return v1.Descriptor{}, err
 		}
 		out.Index = idx
 	}
 	desc, err := resultDescriptor(out)
 	if err != nil {
-		return err
+		return desc, err
 	}
 	c, err := e.imageClient(ctx, nil)
 	if err != nil {
-		return err
+		return desc, err
 	}
 	for _, t := range f.tags {
 		ref, err := c.ParseReference(t)
 		if err != nil {
-			return fmt.Errorf("-t %s: %w", t, err)
+			return desc, fmt.Errorf("-t %s: %w", t, err)
 		}
 		if err := st.Tag(ctx, ref.Name(), desc); err != nil {
-			return err
+			return desc, err
 		}
 	}
-	if err := e.writeOutputs(ctx, c, out, f); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "%s\n", desc.Digest)
-	return writeMetadata(f, desc)
+	return desc, e.writeOutputs(ctx, c, out, f)
 }
 
 // indexOf makes the multi-platform index, in the requested order.

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/polyarch/polyarch/image"
 	"github.com/polyarch/polyarch/platform"
+	"github.com/polyarch/polyarch/sandbox"
 	"github.com/polyarch/polyarch/store"
 )
 
@@ -42,15 +44,7 @@ func newPullCmd(e *env) *cobra.Command {
 
 // pull pulls ref with plain progress lines on stderr.
 func (e *env) pull(cmd *cobra.Command, st *store.Store, ref string, want *platform.Platform) (image.Pulled, error) {
-	var mu sync.Mutex
-	progress := func(ev image.Event) {
-		if ev.Kind == image.LayerDownloading {
-			return // plain output: one line per layer when it is done or cached
-		}
-		mu.Lock()
-		fmt.Fprintf(e.stderr, "%s %s %s %s (%d bytes)\n", platform.Format(ev.Platform), short(ev.Layer), ev.Kind, ev.Ref, ev.Total)
-		mu.Unlock()
-	}
+	progress := e.pullProgress()
 	c, err := e.imageClient(cmd.Context(), progress)
 	if err != nil {
 		return image.Pulled{}, err
@@ -81,4 +75,45 @@ func (e *env) getImage(cmd *cobra.Command, st *store.Store, ref, plat string) (v
 		return nil, err
 	}
 	return p.Image, nil
+}
+
+// pullProgress renders download events: on a terminal one line per layer,
+// redrawn as bytes arrive; otherwise a plain line when a layer is done or
+// cached.
+func (e *env) pullProgress() func(image.Event) {
+	var mu sync.Mutex
+	f, ok := e.stderr.(*os.File)
+	if !ok || !sandbox.IsTerminal(int(f.Fd())) {
+		return func(ev image.Event) {
+			if ev.Kind == image.LayerDownloading {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(e.stderr, "%s %s %s %s (%d bytes)\n", platform.Format(ev.Platform), short(ev.Layer), ev.Kind, ev.Ref, ev.Total)
+		}
+	}
+	var order []v1.Hash
+	state := map[v1.Hash]image.Event{}
+	drawn := 0
+	return func(ev image.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, seen := state[ev.Layer]; !seen {
+			order = append(order, ev.Layer)
+		}
+		state[ev.Layer] = ev
+		if drawn > 0 {
+			fmt.Fprintf(e.stderr, "\x1b[%dA", drawn)
+		}
+		for _, h := range order {
+			s := state[h]
+			pct := 100.0
+			if s.Total > 0 && s.Kind == image.LayerDownloading {
+				pct = 100 * float64(s.Done) / float64(s.Total)
+			}
+			fmt.Fprintf(e.stderr, "\x1b[2K%s %-12s %5.1f%% of %s\n", short(h), s.Kind, pct, humanBytes(s.Total))
+		}
+		drawn = len(order)
+	}
 }

@@ -73,5 +73,7 @@ func newRoot(e *env) *cobra.Command {
 		newInspectCmd(e), newTagCmd(e), newRmiCmd(e), newPruneCmd(e), newLoginCmd(e), newLogoutCmd(e), newBuildCmd(e), newDuCmd(e))
 	root.AddCommand(newCICmd(e))
 	root.AddCommand(newManifestCmd(e))
+	root.AddCommand(newBakeCmd(e))
+	addHubCommands(root, e)
 	return root
 }
