@@ -30,12 +30,18 @@ type storeLayer struct {
 	digest v1.Hash
 	diffID v1.Hash
 	size   int64
+	mt     types.MediaType // "" means OCI gzip
 }
 
 func (l *storeLayer) Digest() (v1.Hash, error)            { return l.digest, nil }
 func (l *storeLayer) DiffID() (v1.Hash, error)            { return l.diffID, nil }
 func (l *storeLayer) Size() (int64, error)                { return l.size, nil }
-func (l *storeLayer) MediaType() (types.MediaType, error) { return types.OCILayer, nil }
+func (l *storeLayer) MediaType() (types.MediaType, error) {
+	if l.mt == "" {
+		return types.OCILayer, nil
+	}
+	return l.mt, nil
+}
 func (l *storeLayer) Compressed() (io.ReadCloser, error)  { return l.st.OpenBlob(l.digest) }
 func (l *storeLayer) Uncompressed() (io.ReadCloser, error) {
 	rc, err := l.st.OpenBlob(l.digest)

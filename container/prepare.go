@@ -104,15 +104,24 @@ func (c *Container) build(ctx context.Context, cfg v1.Config, lowers []string, o
 }
 
 // UnpackLayers returns the unpacked dirs of img's layers, uppermost first,
-// unpacking each layer once per diffID into the store.
+// unpacking each layer once per diffID into the store. The diffIDs come
+// from the config, so layers already unpacked are not read at all.
 func UnpackLayers(ctx context.Context, st *store.Store, img v1.Image) ([]string, error) {
 	layers, err := img.Layers()
 	if err != nil {
 		return nil, fmt.Errorf("reading image layers: %w", err)
 	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("reading image config: %w", err)
+	}
 	dirs := make([]string, len(layers))
 	for i, l := range layers {
-		dir, err := UnpackLayer(ctx, st, l)
+		var diffID v1.Hash
+		if len(cf.RootFS.DiffIDs) == len(layers) {
+			diffID = cf.RootFS.DiffIDs[i]
+		}
+		dir, err := unpackLayer(ctx, st, l, diffID)
 		if err != nil {
 			return nil, err
 		}
@@ -181,9 +190,17 @@ func firstNonEmpty(s ...string) string {
 // UnpackLayer unpacks one layer into the store once per diffID, in overlay
 // form (whiteouts as 0/0 devices, user.overlay.opaque), and returns its dir.
 func UnpackLayer(ctx context.Context, st *store.Store, l v1.Layer) (string, error) {
-	diffID, err := l.DiffID()
-	if err != nil {
-		return "", fmt.Errorf("reading layer: %w", err)
+	return unpackLayer(ctx, st, l, v1.Hash{})
+}
+
+// unpackLayer is UnpackLayer with the diffID known (zero: ask the layer,
+// which may mean decompressing it to hash it).
+func unpackLayer(ctx context.Context, st *store.Store, l v1.Layer, diffID v1.Hash) (string, error) {
+	if diffID.Hex == "" {
+		var err error
+		if diffID, err = l.DiffID(); err != nil {
+			return "", fmt.Errorf("reading layer: %w", err)
+		}
 	}
 	dir, err := st.Unpacked(ctx, diffID, func(ctx context.Context, dir string) error {
 		rc, err := l.Uncompressed()

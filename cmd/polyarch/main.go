@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/polyarch/polyarch/internal/cli"
@@ -22,7 +23,14 @@ func main() {
 	if filepath.Base(os.Args[0]) == "docker" {
 		run = cli.DockerShim // the docker shim polyarch hub build puts on its hooks' PATH
 	}
+	if prof := os.Getenv("POLYARCH_CPUPROFILE"); prof != "" { // for finding where time goes
+		if f, err := os.Create(prof); err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer f.Close()
+		}
+	}
 	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	pprof.StopCPUProfile()
 	stop()
 	os.Exit(code)
 }
