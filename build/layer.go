@@ -33,16 +33,16 @@ type storeLayer struct {
 	mt     types.MediaType // "" means OCI gzip
 }
 
-func (l *storeLayer) Digest() (v1.Hash, error)            { return l.digest, nil }
-func (l *storeLayer) DiffID() (v1.Hash, error)            { return l.diffID, nil }
-func (l *storeLayer) Size() (int64, error)                { return l.size, nil }
+func (l *storeLayer) Digest() (v1.Hash, error) { return l.digest, nil }
+func (l *storeLayer) DiffID() (v1.Hash, error) { return l.diffID, nil }
+func (l *storeLayer) Size() (int64, error)     { return l.size, nil }
 func (l *storeLayer) MediaType() (types.MediaType, error) {
 	if l.mt == "" {
 		return types.OCILayer, nil
 	}
 	return l.mt, nil
 }
-func (l *storeLayer) Compressed() (io.ReadCloser, error)  { return l.st.OpenBlob(l.digest) }
+func (l *storeLayer) Compressed() (io.ReadCloser, error) { return l.st.OpenBlob(l.digest) }
 func (l *storeLayer) Uncompressed() (io.ReadCloser, error) {
 	rc, err := l.st.OpenBlob(l.digest)
 	if err != nil {
