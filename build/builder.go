@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 
@@ -22,6 +23,12 @@ import (
 type ImageSource interface {
 	// Get returns ref's image for the platform, from the store or pulled.
 	Get(ctx context.Context, ref string, p platform.Platform) (v1.Image, error)
+}
+
+// originer is an ImageSource that knows the registry repository of a
+// base image, so pushes can mount its layers across repositories.
+type originer interface {
+	Origin(ref string) (name.Reference, bool)
 }
 
 // Builder runs Plans.

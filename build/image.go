@@ -43,9 +43,8 @@ func (r *platformRun) image(ctx context.Context, st *stageResult) (v1.Image, err
 	if err != nil {
 		return nil, fmt.Errorf("assembling image config: %w", err)
 	}
-	h, err := r.b.st.WriteImage(ctx, img)
-	if err != nil {
+	if _, err := r.b.st.WriteImage(ctx, img); err != nil {
 		return nil, fmt.Errorf("writing image: %w", err)
 	}
-	return r.b.st.Image(h)
+	return img, nil // keeps base layers mountable for a push to their registry
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/polyarch/polyarch/build/dockerfile"
 	"github.com/polyarch/polyarch/container"
@@ -84,7 +86,14 @@ func (r *platformRun) base(ctx context.Context, s *dockerfile.Stage) (*stageResu
 		return nil, err
 	}
 	res := &stageResult{platform: s.Platform, cfg: *cf.DeepCopy(), shell: defaultShell, key: cacheKey("").chain("image", digest.String())}
+	origin, hasOrigin := name.Reference(nil), false
+	if o, ok := r.b.images.(originer); ok {
+		origin, hasOrigin = o.Origin(s.Base.Image)
+	}
 	for i, l := range ls {
+		if hasOrigin { // a push to the same registry mounts the blob
+			l = &remote.MountableLayer{Layer: l, Reference: origin}
+		}
 		res.layers = append(res.layers, &layer{Layer: l, dir: dirs[len(ls)-1-i]})
 	}
 	if len(res.cfg.Config.Shell) > 0 {

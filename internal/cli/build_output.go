@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/spf13/cobra"
@@ -120,6 +121,13 @@ func (e *env) buildImageSource(cmd *cobra.Command, st *store.Store, pull bool) (
 		return nil, err
 	}
 	return &imageSource{e: e, st: st, client: c, pull: pull}, nil
+}
+
+// Origin is where ref's blobs live in a registry, so a push to the same
+// registry mounts them instead of uploading them again.
+func (s *imageSource) Origin(ref string) (name.Reference, bool) {
+	r, err := s.client.ParseReference(ref)
+	return r, err == nil
 }
 
 func (s *imageSource) Get(ctx context.Context, ref string, p platform.Platform) (v1.Image, error) {
