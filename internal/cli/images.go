@@ -87,11 +87,7 @@ func newInspectCmd(e *env) *cobra.Command {
 		Short: "Show an image's manifest (or index) and config from the local store as JSON",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := e.openStore(cmd)
-			if err != nil {
-				return err
-			}
-			d, err := e.resolveLocal(cmd, st, args[0])
+			st, d, err := e.storedRef(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -123,11 +119,7 @@ func newTagCmd(e *env) *cobra.Command {
 		Short: "Give an image in the local store another name",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := e.openStore(cmd)
-			if err != nil {
-				return err
-			}
-			d, err := e.resolveLocal(cmd, st, args[0])
+			st, d, err := e.storedRef(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -290,4 +282,14 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("size %q: want e.g. 10GB", s)
 	}
 	return n, nil
+}
+
+// storedRef opens the store and finds ref in it.
+func (e *env) storedRef(cmd *cobra.Command, ref string) (*store.Store, v1.Descriptor, error) {
+	st, err := e.openStore(cmd)
+	if err != nil {
+		return nil, v1.Descriptor{}, err
+	}
+	d, err := e.resolveLocal(cmd, st, ref)
+	return st, d, err
 }
