@@ -57,6 +57,8 @@ type options struct {
 	cacheTo       []CacheRef
 	// snapshotter is "overlay" (default) or "copy" (no overlayfs).
 	snapshotter string
+	// annotations gives each platform's manifest annotations.
+	annotations func(platform.Platform) map[string]string
 }
 
 // Option configures a Builder.
@@ -93,6 +95,12 @@ func WithNoCache(on bool) Option { return func(o *options) { o.noCache = on } }
 // (the layers copied into a plain dir, then a full-walk diff), for hosts
 // where overlayfs cannot be mounted in a user namespace.
 func WithSnapshotter(name string) Option { return func(o *options) { o.snapshotter = name } }
+
+// WithManifestAnnotations sets the annotations of each platform's image
+// manifest (default none).
+func WithManifestAnnotations(f func(platform.Platform) map[string]string) Option {
+	return func(o *options) { o.annotations = f }
+}
 
 // WithNoCacheFilter builds the named stages without the cache (default
 // none).

@@ -43,6 +43,11 @@ func (r *platformRun) image(ctx context.Context, st *stageResult) (v1.Image, err
 	if err != nil {
 		return nil, fmt.Errorf("assembling image config: %w", err)
 	}
+	if r.b.o.annotations != nil {
+		if a := r.b.o.annotations(r.build.Platform); len(a) > 0 {
+			img = mutate.Annotations(img, a).(v1.Image)
+		}
+	}
 	if _, err := r.b.st.WriteImage(ctx, img); err != nil {
 		return nil, fmt.Errorf("writing image: %w", err)
 	}

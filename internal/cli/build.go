@@ -57,7 +57,7 @@ files. Several platforms give one multi-platform index in the requested order.`,
 	fl.BoolVar(&f.load, "load", false, "keep the result in the local store (always done)")
 	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "output: type=registry|oci|docker|local|tar|image[,dest=…][,name=…]")
 	fl.StringArrayVar(&f.labels, "label", nil, "add a label KEY=VALUE to the image")
-	fl.StringArrayVar(&f.annotations, "annotation", nil, "add an annotation KEY=VALUE to the manifest (accepted; written from a later release)")
+	fl.StringArrayVar(&f.annotations, "annotation", nil, "annotate: [manifest|manifest[PLATFORM]|index|manifest-descriptor:]KEY=VALUE (default: every manifest)")
 	fl.StringArrayVar(&f.secrets, "secret", nil, "secret for RUN --mount=type=secret: id=ID,src=PATH|env=VAR")
 	fl.StringArrayVar(&f.ssh, "ssh", nil, "SSH agent for RUN --mount=type=ssh: default or ID[=SOCKET] (default socket: $SSH_AUTH_SOCK)")
 	fl.BoolVar(&f.noCache, "no-cache", false, "do not use the build cache")
@@ -141,6 +141,11 @@ func (e *env) buildPlan(ctx context.Context, cmd *cobra.Command, f buildFlags, c
 		build.WithLabels(keyValues(f.labels)), build.WithNoCache(f.noCache), build.WithKeepGoing(f.keepGoing),
 		build.WithRunTimeout(f.runTimeout), build.WithNoCacheFilter(f.noCacheFilter...)}
 	opts = append(opts, caches...)
+	ann, err := parseBuildAnnotations(f.annotations)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts = append(opts, build.WithManifestAnnotations(func(p platform.Platform) map[string]string { return forPlatform(ann.manifest, p) }))
 	snap, err := e.snapshotter(cmd, f.snapshotter)
 	if err != nil {
 		return nil, nil, err

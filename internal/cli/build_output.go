@@ -158,9 +158,16 @@ func (e *env) finishBuild(cmd *cobra.Command, st *store.Store, res *build.Result
 func (e *env) publishBuild(ctx context.Context, st *store.Store, res *build.Result, f buildFlags) (v1.Descriptor, error) {
 	out := publish.Result{}
 	if len(res.Images) == 1 {
+		if ann, _ := parseBuildAnnotations(f.annotations); len(ann.index)+len(ann.descriptor) > 0 {
+			return v1.Descriptor{}, fmt.Errorf("index and manifest-descriptor annotations need an index: build several platforms, or annotate the manifest")
+		}
 		out.Image = res.Images[0]
 	} else {
-		idx, err := indexOf(res)
+		ann, err := parseBuildAnnotations(f.annotations)
+		if err != nil {
+			return v1.Descriptor{}, err
+		}
+		idx, err := indexOf(res, ann)
 		if err != nil {
 			return v1.Descriptor{}, err
 		}
@@ -190,14 +197,21 @@ func (e *env) publishBuild(ctx context.Context, st *store.Store, res *build.Resu
 }
 
 // indexOf makes the multi-platform index, in the requested order.
-func indexOf(res *build.Result) (v1.ImageIndex, error) {
+func indexOf(res *build.Result, ann buildAnnotations) (v1.ImageIndex, error) {
 	entries := make([]publish.IndexEntry, len(res.Images))
 	for i, img := range res.Images {
 		p := res.Platforms[i]
-		entries[i] = publish.IndexEntry{Source: platform.Format(p), Image: img,
-			Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}}}
+		d := v1.Descriptor{Platform: &v1.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}}
+		if a := forPlatform(ann.descriptor, p); len(a) > 0 {
+			d.Annotations = a
+		}
+		entries[i] = publish.IndexEntry{Source: platform.Format(p), Image: img, Descriptor: d}
 	}
-	return publish.AssembleIndex(entries)
+	var opts []publish.IndexOption
+	if len(ann.index) > 0 {
+		opts = append(opts, publish.WithIndexAnnotations(ann.index))
+	}
+	return publish.AssembleIndex(entries, opts...)
 }
 
 func resultDescriptor(r publish.Result) (v1.Descriptor, error) {

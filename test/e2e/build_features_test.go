@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -334,4 +335,24 @@ func describeTree(t *testing.T, root string) string {
 		return nil
 	})
 	return sb.String()
+}
+
+func TestBuildAnnotations(t *testing.T) {
+	reg := registry(t)
+	ctx := writeContext(t, map[string]string{"Dockerfile": "ARG REG\nFROM $REG/library/busybox\n"})
+	ref := reg + "/e2e/annotated:1"
+	polyarch(t, runOpts{}, storeFlag(t), "build", "--platform", "linux/arm64,linux/s390x", "--build-arg", "REG="+reg, "-t", ref, "--push",
+		"--annotation", "org.opencontainers.image.title=demo", "--annotation", "manifest[linux/s390x]:only=s390x",
+		"--annotation", "index:org.opencontainers.image.description=multi", "--annotation", "manifest-descriptor:desc=yes", ctx).mustOK(t)
+	idx := rawManifest(t, ref)
+	if !strings.Contains(idx, `"org.opencontainers.image.description":"multi"`) || strings.Count(idx, `"desc":"yes"`) != 2 {
+		t.Fatalf("index annotations missing:\n%s", idx)
+	}
+	var index struct{ Manifests []struct{ Digest string } }
+	json.Unmarshal([]byte(idx), &index)
+	arm, s390 := rawManifest(t, reg+"/e2e/annotated@"+index.Manifests[0].Digest), rawManifest(t, reg+"/e2e/annotated@"+index.Manifests[1].Digest)
+	if !strings.Contains(arm, `"org.opencontainers.image.title":"demo"`) || strings.Contains(arm, `"only"`) || !strings.Contains(s390, `"only":"s390x"`) {
+		t.Fatalf("manifest annotations wrong:\n%s\n%s", arm, s390)
+	}
+	polyarch(t, runOpts{}, storeFlag(t), "build", "--build-arg", "REG="+reg, "--annotation", "bogus:k=v", ctx).mustFail(t, "use manifest, index or manifest-descriptor")
 }
