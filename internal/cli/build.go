@@ -219,7 +219,7 @@ func (e *env) loadPlan(cmd *cobra.Command, f buildFlags, ctxDir string) (*docker
 		return nil, build.Context{}, cleanup, err
 	}
 	bctx, err := e.buildContext(ctxDir, dfPath, f.secrets, f.ssh)
-	return plan, bctx, cleanup, err
+	return plan, bctx, func() { cleanup(); removeEnvSecrets(bctx) }, err
 }
 
 func (e *env) readDockerfile(file, ctxDir string) (string, []byte, error) {

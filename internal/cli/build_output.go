@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -47,6 +48,18 @@ func (e *env) contextDir(arg string) (string, func(), error) {
 
 func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(r) }
 
+// envSecretPrefix names the temporary files holding env= secrets.
+const envSecretPrefix = "polyarch-secret-"
+
+// removeEnvSecrets deletes the temporary files of env= secrets.
+func removeEnvSecrets(bctx build.Context) {
+	for _, p := range bctx.Secrets {
+		if strings.HasPrefix(filepath.Base(p), envSecretPrefix) && filepath.Dir(p) == filepath.Clean(os.TempDir()) {
+			os.Remove(p)
+		}
+	}
+}
+
 // secretFlags parses --secret id=ID,src=PATH | env=VAR.
 func (e *env) secretFlags(list []string) (map[string]string, error) {
 	out := map[string]string{}
@@ -70,7 +83,7 @@ func (e *env) secretFlags(list []string) (map[string]string, error) {
 			return nil, fmt.Errorf("--secret %q: id= is required", s)
 		}
 		if envName != "" {
-			f, err := os.CreateTemp("", "polyarch-secret-")
+			f, err := os.CreateTemp("", envSecretPrefix)
 			if err != nil {
 				return nil, err
 			}
