@@ -27,6 +27,7 @@ type options struct {
 	dir        string
 	keep       bool
 	rootDir    string
+	self       string
 }
 
 func newOptions(opts []Option) options {
@@ -97,3 +98,8 @@ func WithKeepChanges(on bool) Option { return func(o *options) { o.keep = on } }
 // Where overlayfs is unavailable the builder copies the layers into such a
 // dir and diffs it afterwards.
 func WithRootDir(dir string) Option { return func(o *options) { o.rootDir = dir } }
+
+// WithSelf is the polyarch binary, for unpacking layers inside the user
+// namespace when rootless, so files keep their owners (default "": the
+// caller owns every file).
+func WithSelf(path string) Option { return func(o *options) { o.self = path } }

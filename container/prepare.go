@@ -35,7 +35,7 @@ func Prepare(ctx context.Context, st *store.Store, img v1.Image, opts ...Option)
 	if err != nil {
 		return nil, fmt.Errorf("reading image config: %w", err)
 	}
-	lowers, err := UnpackLayers(ctx, st, img)
+	lowers, err := UnpackLayers(ctx, st, img, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,8 @@ func (c *Container) build(ctx context.Context, cfg v1.Config, lowers []string, o
 // UnpackLayers returns the unpacked dirs of img's layers, uppermost first,
 // unpacking each layer once per diffID into the store. The diffIDs come
 // from the config, so layers already unpacked are not read at all.
-func UnpackLayers(ctx context.Context, st *store.Store, img v1.Image) ([]string, error) {
+func UnpackLayers(ctx context.Context, st *store.Store, img v1.Image, opts ...Option) ([]string, error) {
+	self := newOptions(opts).self
 	layers, err := img.Layers()
 	if err != nil {
 		return nil, fmt.Errorf("reading image layers: %w", err)
@@ -121,7 +122,7 @@ func UnpackLayers(ctx context.Context, st *store.Store, img v1.Image) ([]string,
 		if len(cf.RootFS.DiffIDs) == len(layers) {
 			diffID = cf.RootFS.DiffIDs[i]
 		}
-		dir, err := unpackLayer(ctx, st, l, diffID)
+		dir, err := unpackLayer(ctx, st, l, diffID, self)
 		if err != nil {
 			return nil, err
 		}
@@ -190,12 +191,14 @@ func firstNonEmpty(s ...string) string {
 // UnpackLayer unpacks one layer into the store once per diffID, in overlay
 // form (whiteouts as 0/0 devices, user.overlay.opaque), and returns its dir.
 func UnpackLayer(ctx context.Context, st *store.Store, l v1.Layer) (string, error) {
-	return unpackLayer(ctx, st, l, v1.Hash{})
+	return unpackLayer(ctx, st, l, v1.Hash{}, "")
 }
 
 // unpackLayer is UnpackLayer with the diffID known (zero: ask the layer,
-// which may mean decompressing it to hash it).
-func unpackLayer(ctx context.Context, st *store.Store, l v1.Layer, diffID v1.Hash) (string, error) {
+// which may mean decompressing it to hash it). Without root and with self
+// (the polyarch binary) set, the layer is unpacked inside the user
+// namespace so that files keep their owners through the subordinate ids.
+func unpackLayer(ctx context.Context, st *store.Store, l v1.Layer, diffID v1.Hash, self string) (string, error) {
 	if diffID.Hex == "" {
 		var err error
 		if diffID, err = l.DiffID(); err != nil {
@@ -203,6 +206,11 @@ func unpackLayer(ctx context.Context, st *store.Store, l v1.Layer, diffID v1.Has
 		}
 	}
 	dir, err := st.Unpacked(ctx, diffID, func(ctx context.Context, dir string) error {
+		if os.Getuid() != 0 && self != "" {
+			if done, err := unpackInNamespace(ctx, st, self, l, dir); done || err != nil {
+				return err
+			}
+		}
 		rc, err := l.Uncompressed()
 		if err != nil {
 			return err

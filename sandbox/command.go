@@ -93,7 +93,7 @@ func Run(ctx context.Context, self string, spec Spec, stdio Stdio, opts ...Optio
 
 func cloneFlags(spec Spec) uintptr {
 	flags := uintptr(syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS)
-	if spec.Minimal {
+	if spec.Minimal || spec.Func != "" {
 		return flags
 	}
 	flags |= syscall.CLONE_NEWPID | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC

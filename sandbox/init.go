@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,7 +29,7 @@ const specFD = 3
 // reaping orphans as PID 1 of the sandbox. It returns the exit code to use:
 // the command's, 128+signal, 127 when it cannot start, 125 when the
 // sandbox itself fails.
-func Init(stderr io.Writer) int {
+func Init(stderr io.Writer, funcs map[string]func(args []string) error) int {
 	// no_new_privs and the capability bounding set are per thread: keep
 	// this goroutine on one thread, which also forks the command.
 	runtime.LockOSThread()
@@ -36,6 +38,9 @@ func Init(stderr io.Writer) int {
 		// newuidmap mapped us only after our exec, which therefore dropped
 		// our capabilities: exec again, now as root of the namespace.
 		err = reexec(raw)
+	}
+	if err == nil && spec.Func != "" {
+		return runFunc(stderr, funcs, spec)
 	}
 	var h held
 	if err == nil {
@@ -282,4 +287,33 @@ func lookPath(name string, env []string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("starting %s: executable file not found in PATH (%s)", name, path)
+}
+
+// runFunc runs a registered function in the namespace: exit 0 on success.
+func runFunc(stderr io.Writer, funcs map[string]func([]string) error, spec Spec) int {
+	f, ok := funcs[spec.Func]
+	if !ok {
+		fmt.Fprintf(stderr, "polyarch sandbox: no function %q\n", spec.Func)
+		return 125
+	}
+	if err := f(spec.FuncArgs); err != nil {
+		fmt.Fprintf(stderr, "polyarch sandbox: %s: %v\n", spec.Func, err)
+		return 1
+	}
+	return 0
+}
+
+// RunFunc runs the function registered as name (cmd/polyarch passes them
+// to Init) in a user namespace with the caller's ID mapping, and returns
+// its error output when it fails.
+func RunFunc(ctx context.Context, self, name string, args ...string) error {
+	var stderr bytes.Buffer
+	code, err := Run(ctx, self, Spec{Func: name, FuncArgs: args, Args: []string{name}}, Stdio{Err: &stderr})
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return fmt.Errorf("%s in the user namespace: %s", name, strings.TrimSpace(stderr.String()))
+	}
+	return nil
 }

@@ -19,7 +19,9 @@ import (
 // does.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == InitArg {
-		os.Exit(Init(os.Stderr))
+		os.Exit(Init(os.Stderr, map[string]func([]string) error{"touch": func(a []string) error {
+			return os.WriteFile(a[0], nil, 0o644)
+		}}))
 	}
 	os.Exit(m.Run())
 }
@@ -134,5 +136,18 @@ func TestIDMapForRoot(t *testing.T) {
 	m.apply(&a)
 	if len(a.UidMappings) == 0 {
 		t.Fatal("maps not applied")
+	}
+}
+
+func TestRunFunc(t *testing.T) {
+	dir := t.TempDir()
+	if err := RunFunc(context.Background(), "/proc/self/exe", "touch", filepath.Join(dir, "made")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "made")); err != nil {
+		t.Fatal(err)
+	}
+	if err := RunFunc(context.Background(), "/proc/self/exe", "nope"); err == nil || !strings.Contains(err.Error(), "no function") {
+		t.Fatalf("err = %v", err)
 	}
 }

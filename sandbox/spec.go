@@ -53,6 +53,12 @@ type Spec struct {
 	// files the command created as other (subordinate) ids, which the
 	// unprivileged caller could not.
 	Discard []string `json:"discard,omitempty"`
+	// Func, when set, runs the named Go function (see Init's funcs) inside
+	// the user namespace instead of a command: no root filesystem, no
+	// mounts. The rootless unpack uses it to create files owned by
+	// subordinate ids.
+	Func     string   `json:"func,omitempty"`
+	FuncArgs []string `json:"funcArgs,omitempty"`
 	// Binfmt entries are registered in a private binfmt_misc instance before
 	// entering Root. Empty means the host's registrations apply.
 	Binfmt []binfmt.Entry `json:"binfmt,omitempty"`

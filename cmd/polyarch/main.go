@@ -16,7 +16,7 @@ import (
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == sandbox.InitArg {
-		os.Exit(sandbox.Init(os.Stderr)) // the child side of a sandbox; see package sandbox
+		os.Exit(sandbox.Init(os.Stderr, cli.SandboxFuncs())) // the child side of a sandbox; see package sandbox
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	run := cli.Main

@@ -104,7 +104,7 @@ func containerOptions(e *env, f runFlags, args []string) ([]container.Option, er
 	opts := []container.Option{container.WithEnv(env...), container.WithMounts(mounts...),
 		container.WithNetwork(f.network), container.WithTTY(f.tty), container.WithFinder(e.finder()),
 		container.WithWorkdir(f.workdir), container.WithUser(f.user), container.WithHostname(f.hostname),
-		container.WithKeepChanges(f.keep != "")}
+		container.WithKeepChanges(f.keep != ""), container.WithSelf(e.self)}
 	if len(args) > 0 {
 		opts = append(opts, container.WithArgs(args...))
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/polyarch/polyarch/container"
 	"github.com/polyarch/polyarch/image"
 	"github.com/polyarch/polyarch/platform"
 	"github.com/polyarch/polyarch/store"
@@ -27,8 +28,14 @@ func (e *env) storeRoot(cmd *cobra.Command) string {
 }
 
 func (e *env) openStore(cmd *cobra.Command, opts ...store.Option) (*store.Store, error) {
+	if e.uid != 0 { // files of subordinate ids are deleted from inside the user namespace
+		opts = append([]store.Option{store.WithRemover(container.Remover(e.self))}, opts...)
+	}
 	return store.Open(cmd.Context(), e.storeRoot(cmd), opts...)
 }
+
+// SandboxFuncs are the functions sandboxes run inside user namespaces.
+func SandboxFuncs() map[string]func([]string) error { return container.Funcs() }
 
 // configPath is $XDG_CONFIG_HOME/polyarch/config.toml (~/.config/…).
 func (e *env) configPath() string {

@@ -41,6 +41,17 @@ func TestRunRootless(t *testing.T) {
 	if r.code != 42 || strings.TrimSpace(r.stdout) != "1000" {
 		t.Fatalf("exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
 	}
+	// an image's non-root owners survive a rootless unpack (done inside the
+	// user namespace), and prune can delete what the subordinate ids own
+	ctx := writeContext(t, map[string]string{"Dockerfile": "ARG REG\nFROM $REG/library/busybox\nRUN mkdir /data && touch /data/f && chown -R 1000:1000 /data && chmod 700 /data\n"})
+	owned := reg + "/e2e/owned:1"
+	polyarch(t, runOpts{}, storeFlag(t), "build", "--platform", "linux/arm64", "--build-arg", "REG="+reg, "-t", owned, "--push", ctx).mustOK(t)
+	r = polyarch(t, runOpts{uid: uid, env: env}, "run", "--platform", "arm64", owned, "stat", "-c", "%u:%g %a", "/data", "/data/f").mustOK(t)
+	if r.stdout != "1000:1000 700\n1000:1000 644\n" {
+		t.Errorf("rootless ownership: %q", r.stdout)
+	}
+	polyarch(t, runOpts{uid: uid, env: env}, "rmi", owned).mustOK(t)
+	polyarch(t, runOpts{uid: uid, env: env}, "prune").mustOK(t)
 	left, _ := filepath.Glob(filepath.Join(u.HomeDir, ".local/share/polyarch/containers/*"))
 	if len(left) != 0 {
 		t.Errorf("container dirs left behind: %v", left)
