@@ -31,7 +31,7 @@ func existsInLowers(lowers []string, p string) bool {
 	for _, l := range lowers {
 		st, err := os.Lstat(filepath.Join(l, p))
 		if err == nil {
-			return !(st.Mode()&os.ModeCharDevice != 0 && st.Sys() != nil && isWhiteout(st))
+			return !isWhiteout(st)
 		}
 	}
 	return false

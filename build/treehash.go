@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // treeDigest hashes a directory's contents for the build cache: paths,
@@ -72,24 +70,13 @@ func hashFile(w io.Writer, p string) error {
 }
 
 func hashXattrs(w io.Writer, p string) {
-	buf := make([]byte, 4096)
-	n, err := unix.Llistxattr(p, buf)
-	if err != nil || n <= 0 {
-		return
-	}
-	var names []string
-	start := 0
-	for i := 0; i < n; i++ {
-		if buf[i] == 0 {
-			names = append(names, string(buf[start:i]))
-			start = i + 1
-		}
+	xs := xattrs(p)
+	names := make([]string, 0, len(xs))
+	for name := range xs {
+		names = append(names, name)
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		val := make([]byte, 4096)
-		if m, err := unix.Lgetxattr(p, name, val); err == nil {
-			fmt.Fprintf(w, " %s=%x", name, val[:m])
-		}
+		fmt.Fprintf(w, " %s=%x", name, xs[name])
 	}
 }

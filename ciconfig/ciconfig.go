@@ -278,3 +278,18 @@ func foreign(r runnerArch, ps []platform.Platform) []platform.Platform {
 }
 
 func one(p platform.Platform) []platform.Platform { return []platform.Platform{p} }
+
+// platformJobs is one job per platform with the provider's runner label,
+// and the platforms it must emulate there.
+func platformJobs(o Options, runners map[runnerArch]string) []ghJob {
+	var jobs []ghJob
+	for _, p := range o.Platforms {
+		r := runsOn(p, o.NativeARM)
+		j := ghJob{Platform: formatList(one(p)), Runner: runners[r]}
+		if emulated(r, p) {
+			j.Emulate = j.Platform
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs
+}

@@ -36,14 +36,7 @@ func github(o Options) ([]File, error) {
 	}
 	d.Registry = registryOf(d.Image)
 	d.GHCR = d.Registry == "ghcr.io"
-	for _, p := range o.Platforms {
-		r := runsOn(p, o.NativeARM)
-		j := ghJob{Platform: formatList(one(p)), Runner: ghRunner[r]}
-		if emulated(r, p) {
-			j.Emulate = j.Platform
-		}
-		d.Jobs = append(d.Jobs, j)
-	}
+	d.Jobs = platformJobs(o, ghRunner)
 	body, err := render("github.yml.tmpl", d)
 	if err != nil {
 		return nil, err

@@ -30,14 +30,7 @@ func gitlab(o Options) ([]File, error) {
 		d.CIRegistry = true
 		d.Registry = "$CI_REGISTRY"
 	}
-	for _, p := range o.Platforms {
-		r := runsOn(p, o.NativeARM)
-		j := ghJob{Platform: formatList(one(p)), Runner: glRunner[r]}
-		if emulated(r, p) {
-			j.Emulate = j.Platform
-		}
-		d.Jobs = append(d.Jobs, j)
-	}
+	d.Jobs = platformJobs(o, glRunner)
 	body, err := render("gitlab.yml.tmpl", d)
 	if err != nil {
 		return nil, err
